@@ -1,0 +1,46 @@
+// Builds dist/: esbuild bundles (extension, CLI, workers) and the WebAssembly kernels.
+// usage: node scripts/build.mjs [--watch]
+import * as esbuild from 'esbuild';
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const dist = join(root, 'dist');
+mkdirSync(dist, { recursive: true });
+
+/** One bundle per entry: [source, output name]. Node bundles share dist/ so that each finds
+ *  its siblings (workers, kernels.wasm) next to itself through __dirname. */
+const entries = [
+  ['src/extension/extension.ts', 'extension'],
+  ['src/cli/main.ts', 'cli'],
+  ['src/worker/train-worker.ts', 'train-worker'],
+  ['src/worker/infer-worker.ts', 'infer-worker'],
+].filter(([src]) => existsSync(join(root, src)));
+
+const common = {
+  bundle: true, platform: 'node', target: 'node20', format: 'cjs', sourcemap: true,
+  external: ['vscode'], logLevel: 'warning', absWorkingDir: root,
+};
+await Promise.all(entries.map(([src, out]) => esbuild.build({
+  ...common, entryPoints: [src], outfile: join(dist, out + '.js'),
+  banner: out === 'cli' ? { js: '#!/usr/bin/env node' } : undefined,
+})));
+
+// Webview scripts run in the browser: bundle them as IIFEs into dist/media.
+const webviews = ['media/training-panel.ts', 'media/cells-panel.ts'].filter((f) => existsSync(join(root, f)));
+await Promise.all(webviews.map((src) => esbuild.build({
+  bundle: true, platform: 'browser', target: 'es2022', format: 'iife', absWorkingDir: root,
+  entryPoints: [src], outdir: join(dist, 'media'), logLevel: 'warning',
+})));
+
+// WebAssembly kernels (AssemblyScript), compiled at build time; the .wasm ships in dist/.
+const asmBuild = join(root, 'src/engine/wasm/build-wasm.mjs');
+if (existsSync(asmBuild)) execFileSync(process.execPath, [asmBuild, dist], { stdio: 'inherit' });
+
+// tree-sitter runtime and grammars (parsers for the cell labels).
+const ts = join(root, 'node_modules/@vscode/tree-sitter-wasm/wasm');
+if (existsSync(ts)) cpSync(ts, join(dist, 'tree-sitter'), { recursive: true });
+
+console.log(`built ${entries.length} bundles, ${webviews.length} webview scripts into dist/`);

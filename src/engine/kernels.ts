@@ -1,0 +1,70 @@
+// The numeric kernels the engine is built from. One reference implementation in plain
+// TypeScript (kernels-ref.ts) is the oracle; fast paths (WebAssembly SIMD) implement the same
+// interface and are tested against it.
+//
+// Conventions
+// - Matrices are row-major Float32Arrays; weights are in PyTorch's layout (out_features, in_features).
+// - Every array handed to a kernel comes from the same backend's alloc()/allocInt() (possibly a
+//   subarray of one): a WebAssembly backend allocates inside its linear memory and turns a view
+//   into a pointer through byteOffset, so no copies cross the boundary.
+// - "+=" below means the kernel accumulates into its output; "=" means it overwrites it.
+// - Gate activations follow PyTorch:
+//     LSTM  (G=4, rows i,f,g,o):  i=σ(·) f=σ(·) g=tanh(·) o=σ(·) on xg+hg;
+//                                 c = f⊙c_prev + i⊙g;  h = o⊙tanh(c)
+//     GRU   (G=3, rows r,z,n):    r=σ(xg_r+hg_r) z=σ(xg_z+hg_z) n=tanh(xg_n + r⊙hg_n);
+//                                 h = (1−z)⊙n + z⊙h_prev
+//           (PyTorch applies r to W_hn·h + b_hn; the lecture's GRU applies it to h before W_hn.)
+//     RNN   (G=1):                h = tanh(xg + hg)
+//   where xg = W_ih·x + b_ih and hg = W_hh·h_prev + b_hh, both (B, G·H).
+import type { CellType } from './config';
+
+export interface Kernels {
+  readonly name: string;
+
+  /** A zeroed Float32Array of n floats that this backend's kernels can read and write. */
+  alloc(n: number): Float32Array;
+  /** A zeroed Int32Array of n ints (character indices). */
+  allocInt(n: number): Int32Array;
+
+  /** out (M,N) = x (M,K) · w (N,K)ᵀ + bias (N); with accumulate, out += instead. bias may be null. */
+  matmul(out: Float32Array, x: Float32Array, w: Float32Array, bias: Float32Array | null,
+    M: number, K: number, N: number, accumulate: boolean): void;
+
+  /** Backward of matmul, all accumulating:
+   *  dx (M,K) += dout (M,N) · w (N,K)   (skipped when dx is null)
+   *  dw (N,K) += doutᵀ (N,M) · x (M,K)
+   *  dbias (N) += Σ_m dout[m,:]          (skipped when dbias is null) */
+  matmulBackward(dx: Float32Array | null, dw: Float32Array, dbias: Float32Array | null,
+    dout: Float32Array, x: Float32Array, w: Float32Array, M: number, K: number, N: number): void;
+
+  /** out (M,N) = w[:, idx[m]] + bias: the product of one-hot rows with w (N,V), a column gather. */
+  gatherColumns(out: Float32Array, w: Float32Array, bias: Float32Array | null, idx: Int32Array,
+    M: number, N: number, V: number): void;
+  /** Backward of gatherColumns: dw[:, idx[m]] += dout[m,:]; dbias += Σ_m dout[m,:]. */
+  gatherColumnsBackward(dw: Float32Array, dbias: Float32Array | null, dout: Float32Array,
+    idx: Int32Array, M: number, N: number, V: number): void;
+
+  /** One time step of a cell, pointwise, for B rows of H units (G gates per unit):
+   *  xg, hg (B, G·H) pre-activations from input and hidden (biases included);
+   *  hPrev, cPrev (B,H) -> h, c (B,H) (c only for LSTM; pass any (B,H) array otherwise);
+   *  act (B, G·H) = the activated gates, kept for backward. */
+  cellForward(cell: CellType, B: number, H: number, xg: Float32Array, hg: Float32Array,
+    hPrev: Float32Array, cPrev: Float32Array, h: Float32Array, c: Float32Array, act: Float32Array): void;
+
+  /** Backward of cellForward for one step.
+   *  In:  dh (B,H) total gradient on h_t; dc (B,H) gradient on c_t from step t+1 (LSTM; else ignored);
+   *       act, hg, hPrev, cPrev, c as in/after the forward step.
+   *  Out (overwritten): dxg, dhg (B, G·H) gradients on the two pre-activations (equal for LSTM
+   *       and RNN; differ in the n rows for GRU); dhPrev (B,H) the part of ∂/∂h_{t-1} that does
+   *       not flow through W_hh (GRU: z⊙dh; LSTM/RNN: 0); dcPrev (B,H) ∂/∂c_{t-1} (LSTM). */
+  cellBackward(cell: CellType, B: number, H: number, dh: Float32Array, dc: Float32Array,
+    act: Float32Array, hg: Float32Array, hPrev: Float32Array, cPrev: Float32Array, c: Float32Array,
+    dxg: Float32Array, dhg: Float32Array, dhPrev: Float32Array, dcPrev: Float32Array): void;
+
+  /** Softmax cross-entropy over M rows of V logits, forward and backward together.
+   *  Returns Σ −ln p(target) in nats over rows whose target ≥ 0 (a negative target is masked).
+   *  Writes dlogits (M,V) = (softmax(logits) − onehot(target)) · gradScale (zero rows where masked).
+   *  dlogits may be the same array as logits. */
+  softmaxCrossEntropy(dlogits: Float32Array, logits: Float32Array, targets: Int32Array,
+    M: number, V: number, gradScale: number): number;
+}
