@@ -1,0 +1,123 @@
+// lstm-lens train <path...> --out FILE [--val <path...>] [--raw] [model, optimizer and budget options] [--resume] [--json]
+import { existsSync, statSync } from 'node:fs';
+import { DEFAULT_TRAIN, ModelConfig, TrainConfig } from '../../engine/config';
+import { CharRNN } from '../../engine/model';
+import { Rng } from '../../engine/rng';
+import { Trainer } from '../../engine/trainer';
+import type { Checkpoint, TrainingProgress } from '../../engine/checkpoint';
+import { buildVocab, vocabFromChars, Vocab } from '../../corpus/vocab';
+import { loadCheckpoint, loadTrainingState, saveCheckpoint } from '../../node/checkpoint-file';
+import { pickKernels } from '../../node/kernels';
+import { runTraining } from '../../node/training-run';
+import { OptionTable, parseCommandLine, required, UsageError } from '../args';
+import { createProgressSink } from '../progress';
+import { readTexts } from '../read-texts';
+
+export const trainOptions: OptionTable = {
+  out: { kind: 'string' }, val: { kind: 'string', multiple: true }, raw: { kind: 'flag' },
+  cell: { kind: 'string', choices: ['lstm', 'gru', 'rnn'] }, layers: { kind: 'int', min: 1, max: 4 },
+  hidden: { kind: 'int', min: 1, max: 4096 }, dropout: { kind: 'number', min: 0, max: 0.99 },
+  seq: { kind: 'int', min: 1, max: 100000 }, batch: { kind: 'int', min: 1, max: 4096 },
+  optimizer: { kind: 'string', choices: ['adam', 'rmsprop', 'adagrad', 'momentum', 'sgd'] },
+  lr: { kind: 'number', min: 1e-12 }, 'lr-decay': { kind: 'number', min: 1e-6, max: 1 }, 'lr-decay-every': { kind: 'int', min: 0 },
+  clip: { kind: 'number', min: 0 }, 'clip-value': { kind: 'number', min: 0 },
+  minutes: { kind: 'number', min: 0 }, steps: { kind: 'int', min: 1 }, epochs: { kind: 'int', min: 1 },
+  threads: { kind: 'int', min: 1, max: 64 }, seed: { kind: 'int', min: 0, max: 0xffffffff },
+  resume: { kind: 'flag' }, json: { kind: 'flag' }, backend: { kind: 'string', choices: ['auto', 'wasm', 'ref'] },
+};
+
+export async function train(argv: string[]): Promise<number> {
+  const p = parseCommandLine(argv, trainOptions, 'train');
+  const v = p.values;
+  const out = required<string>(p, 'out', 'train');
+  if (p.positionals.length === 0) throw new UsageError('lstm-lens train needs at least one file or folder to train on.');
+  if (existsSync(out) && statSync(out).isDirectory()) throw new UsageError(`--out ${out} is a folder; give a file name such as ${out}/model.safetensors.`);
+  const resume = v.resume === true;
+  if (!resume && existsSync(out)) {
+    throw new UsageError(`${out} already exists; pass --resume to continue training it, or choose another --out.`);
+  }
+  const sink = createProgressSink(v.json === true);
+  const raw = v.raw === true;
+
+  // The text, and with it the vocabulary (from the checkpoint when resuming).
+  const texts = await readTexts(p.positionals, { raw, split: !raw && !v.val, onNotice: (m) => sink.notice(m) });
+  const valTexts = v.val ? (await readTexts(v.val as string[], { raw, split: false })).train : texts.val;
+  let previous: Checkpoint | undefined;
+  let vocab: Vocab;
+  if (resume) {
+    if (!existsSync(out)) throw new UsageError(`--resume needs an existing checkpoint, and ${out} does not exist.`);
+    previous = loadCheckpoint(out);
+    vocab = vocabFromChars(previous.vocab);
+  } else {
+    vocab = buildVocab(texts.train.join(''));
+  }
+
+  const model: ModelConfig = previous?.config ?? {
+    cell: (v.cell as ModelConfig['cell']) ?? 'lstm', layers: (v.layers as number) ?? 2, hidden: (v.hidden as number) ?? 256,
+    vocabSize: vocab.size, dropout: (v.dropout as number) ?? 0,
+  };
+  if (previous) {
+    for (const k of ['cell', 'layers', 'hidden', 'dropout'] as const) {
+      const given = v[k], had = previous.config[k];
+      if (given !== undefined && given !== had) throw new UsageError(`--${k} ${given} differs from the checkpoint's ${had}; a resumed run keeps the model's shape.`);
+    }
+  }
+  const cfg: TrainConfig = {
+    ...DEFAULT_TRAIN, ...(previous?.train ?? {}),
+    ...defined({
+      seqLength: v.seq, batchSize: v.batch, optimizer: v.optimizer, learningRate: v.lr, lrDecay: v['lr-decay'],
+      lrDecayEvery: v['lr-decay-every'], clipNorm: v.clip, clipValue: v['clip-value'], seed: v.seed,
+    }),
+  } as TrainConfig;
+
+  const picked = pickKernels((v.backend as 'auto' | 'wasm' | 'ref') ?? 'auto');
+  if (picked.fallbackReason) sink.notice(picked.fallbackReason);
+  const data = vocab.encode(texts.train.join(''));
+  const net = new CharRNN(model, picked.kernels, cfg.batchSize, cfg.seqLength);
+  let progress: TrainingProgress = { steps: 0, charsSeen: 0, elapsedMs: 0, valBpcHistory: [] };
+  const trainer = new Trainer(net, cfg, data);
+  if (previous) {
+    net.params.set(previous.params);
+    progress = previous.training;
+    const state = loadTrainingState(out, previous.training.steps);
+    if (state) trainer.importState(state as never);
+    else sink.notice(`${out} has no matching optimizer state beside it; the optimizer starts afresh.`);
+  } else {
+    net.initParams(new Rng(cfg.seed));
+  }
+
+  // Ctrl-C: finish the step, save, exit cleanly. A second Ctrl-C quits at once (the last
+  // checkpoint on disk is whole either way: every write is atomic).
+  let stopRequested = false;
+  const onSignal = () => {
+    if (stopRequested) process.exit(130);
+    stopRequested = true;
+    sink.notice('Stopping: saving a checkpoint (Ctrl-C again to quit without saving).');
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  const budget = defined({ minutes: v.minutes, steps: v.steps, epochs: v.epochs }) as { minutes?: number; steps?: number; epochs?: number };
+  if (budget.minutes === undefined && budget.steps === undefined && budget.epochs === undefined) budget.minutes = 15;
+  sink.notice(`Training a ${model.layers}×${model.hidden} ${model.cell.toUpperCase()} on ${data.length.toLocaleString('en-US')} characters ` +
+    `(vocabulary ${vocab.size}) with ${picked.description} kernels.`);
+  try {
+    const result = await runTraining({
+      model: net, trainer, train: cfg, vocab: vocab.chars, val: valTexts.map((t) => vocab.encode(t)),
+      unkId: vocab.unkId, outOfVocabCodePoints: vocab.outOfVocabCodePoints, budget, progress,
+      save: (ck, state) => saveCheckpoint(out, ck, state),
+      onProgress: (e) => sink.progress(e), onNotice: (m) => sink.notice(m), shouldStop: () => stopRequested,
+    });
+    sink.end();
+    const val = result.valBpc === undefined ? '' : `, validation ${result.valBpc.toFixed(3)} bits/char`;
+    process.stderr.write(`${result.reason === 'stopped' ? 'Stopped' : 'Done'} after ${result.progress.steps} steps${val}; saved ${out}\n`);
+    return 0;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+function defined(o: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(o).filter(([, x]) => x !== undefined));
+}

@@ -1,0 +1,39 @@
+// lstm-lens: the headless command line over the same engine as the extension.
+// Errors reach stderr as one sentence with a non-zero exit code (2 for bad usage).
+import { UsageError } from './args';
+import { evaluate } from './commands/eval';
+import { sample } from './commands/sample';
+import { train } from './commands/train';
+
+const commands: Record<string, (argv: string[]) => Promise<number>> = { train, eval: evaluate, sample };
+
+const USAGE = `usage: lstm-lens <command> [options]
+
+  train <path...> --out FILE [--val <path...>] [--raw] [--cell lstm|gru|rnn] [--layers 2] [--hidden 256]
+        [--dropout 0] [--seq 64] [--batch 32] [--optimizer adam|rmsprop|adagrad|momentum|sgd] [--lr 2e-3]
+        [--clip 5] [--minutes M] [--steps N] [--epochs E] [--threads N] [--seed S] [--resume] [--json]
+  eval   --model FILE <path...> [--raw] [--json]
+  sample --model FILE [--prime TEXT] [--length N] [--temperature T] [--seed S]
+`;
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(USAGE);
+    return name ? 0 : 2;
+  }
+  const command = commands[name];
+  if (!command) throw new UsageError(`Unknown command "${name}"; the commands are ${Object.keys(commands).join(', ')}.`);
+  if (rest.includes('--help') || rest.includes('-h')) { process.stdout.write(USAGE); return 0; }
+  return command(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => { process.exitCode = code; },
+  (e: unknown) => {
+    const message = e instanceof Error ? e.message : String(e);
+    process.stderr.write(`lstm-lens: ${message}\n`);
+    if (process.env.LSTM_LENS_DEBUG && e instanceof Error) process.stderr.write(`${e.stack}\n`);
+    process.exitCode = e instanceof UsageError ? 2 : 1;
+  },
+);

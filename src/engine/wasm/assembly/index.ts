@@ -1,0 +1,67 @@
+// The WebAssembly kernels: the exports the host (src/engine/kernels-wasm.ts) binds to the Kernels
+// interface of src/engine/kernels.ts. Arrays are passed as byte offsets into the imported (shared)
+// memory; the host allocates them and the scratch area (setScratch) — the module allocates nothing.
+//
+// Built three times from this source by build-wasm.mjs: relaxed SIMD (f32x4.relaxed_madd),
+// SIMD128, and scalar (no SIMD at all); the ASC_FEATURE_* constants choose the code at compile time.
+import { matmulSimd, matmulBackwardSimd } from './matmul';
+import { matmulScalar, matmulBackwardScalar } from './matmul-scalar';
+import { GEMM_SCRATCH } from './gemm';
+import { cellForwardAny, cellBackwardAny } from './cell';
+import { gatherColumnsAny, gatherColumnsBackwardAny } from './gather';
+import { softmaxCrossEntropyAny } from './softmax';
+
+let scratch: usize = 0;
+
+/** 2: relaxed SIMD, 1: SIMD128, 0: scalar. */
+export function simdLevel(): i32 {
+  return ASC_FEATURE_RELAXED_SIMD ? 2 : ASC_FEATURE_SIMD ? 1 : 0;
+}
+
+/** First byte the host may allocate from (the module's own static data lies below). */
+export function heapBase(): usize {
+  return __heap_base;
+}
+
+/** Bytes of scratch the kernels need; the host allocates it and hands it over with setScratch. */
+export function scratchBytes(): usize {
+  return GEMM_SCRATCH;
+}
+
+export function setScratch(p: usize): void {
+  scratch = p;
+}
+
+export function matmul(out: usize, x: usize, w: usize, bias: usize, M: i32, K: i32, N: i32, accumulate: i32): void {
+  if (ASC_FEATURE_SIMD) matmulSimd(out, x, w, bias, M, K, N, accumulate != 0, scratch);
+  else matmulScalar(out, x, w, bias, M, K, N, accumulate != 0);
+}
+
+export function matmulBackward(dx: usize, dw: usize, dbias: usize, dout: usize, x: usize, w: usize,
+  M: i32, K: i32, N: i32): void {
+  if (ASC_FEATURE_SIMD) matmulBackwardSimd(dx, dw, dbias, dout, x, w, M, K, N, scratch);
+  else matmulBackwardScalar(dx, dw, dbias, dout, x, w, M, K, N);
+}
+
+export function gatherColumns(out: usize, w: usize, bias: usize, idx: usize, M: i32, N: i32, V: i32): void {
+  gatherColumnsAny(out, w, bias, idx, M, N, V, scratch, GEMM_SCRATCH);
+}
+
+export function gatherColumnsBackward(dw: usize, dbias: usize, dout: usize, idx: usize, M: i32, N: i32, V: i32): void {
+  gatherColumnsBackwardAny(dw, dbias, dout, idx, M, N, V, scratch, GEMM_SCRATCH);
+}
+
+/** cell: 0 LSTM, 1 GRU, 2 RNN. */
+export function cellForward(cell: i32, B: i32, H: i32, xg: usize, hg: usize, hPrev: usize, cPrev: usize,
+  h: usize, c: usize, act: usize): void {
+  cellForwardAny(cell, B, H, xg, hg, hPrev, cPrev, h, c, act);
+}
+
+export function cellBackward(cell: i32, B: i32, H: i32, dh: usize, dc: usize, act: usize, hg: usize,
+  hPrev: usize, cPrev: usize, c: usize, dxg: usize, dhg: usize, dhPrev: usize, dcPrev: usize): void {
+  cellBackwardAny(cell, B, H, dh, dc, act, hg, hPrev, cPrev, c, dxg, dhg, dhPrev, dcPrev);
+}
+
+export function softmaxCrossEntropy(dlogits: usize, logits: usize, targets: usize, M: i32, V: i32, gradScale: f32): f64 {
+  return softmaxCrossEntropyAny(dlogits, logits, targets, M, V, gradScale);
+}

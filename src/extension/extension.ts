@@ -1,0 +1,64 @@
+// LSTM Lens: the extension's entry point. `activate` only wires the parts together; each part
+// lives in its own file (training-commands, training-controller, model-store, status-bar,
+// training-panel, training-ui).
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { ModelStore } from './model-store';
+import { Notifier } from './notify';
+import { StatusBar } from './status-bar';
+import { TrainingCommands } from './training-commands';
+import { TrainingController } from './training-controller';
+import { TrainingHistory } from './training-history';
+import { TrainingPanel } from './training-panel';
+import { TrainingUi } from './training-ui';
+
+/** What activate() returns: for the extension-host tests (and other extensions, read-only use). */
+export interface LstmLensApi {
+  readonly store: ModelStore;
+  readonly controller: TrainingController;
+  readonly commands: TrainingCommands;
+  readonly history: TrainingHistory;
+  readonly panel: TrainingPanel;
+  readonly messages: Notifier['log'];
+  readonly statusBarItem: vscode.StatusBarItem;
+}
+
+let controller: TrainingController | undefined;
+
+export function activate(context: vscode.ExtensionContext): LstmLensApi {
+  const notify = new Notifier();
+  const store = new ModelStore(context.storageUri?.fsPath);
+  controller = new TrainingController({ workerPath: path.join(context.extensionPath, 'dist', 'train-worker.js') });
+  const history = new TrainingHistory();
+  const statusBar = new StatusBar();
+  const panel = new TrainingPanel(context.extensionUri, history, (command) => {
+    void vscode.commands.executeCommand(`lstmLens.${command}`);
+  });
+  const ui = new TrainingUi(controller, statusBar, history, panel);
+  const commands = new TrainingCommands(store, controller, ui, panel, notify);
+  controller.on('notice', (m: string) => void notify.warn(m));
+  controller.on('saved', (m: { step: number }) => notify.trace(`saved the model at step ${m.step}`));
+
+  const register = (id: string, fn: (...args: never[]) => unknown) =>
+    context.subscriptions.push(vscode.commands.registerCommand(id, fn));
+  register('lstmLens.train', () => commands.train());
+  register('lstmLens.stop', () => commands.stop());
+  register('lstmLens.resume', () => commands.resume());
+  register('lstmLens.reset', (args?: { confirm?: boolean }) => commands.reset(args));
+  register('lstmLens.generateSample', (args?: { length?: number; temperature?: number }) => commands.generateSample(args));
+  register('lstmLens.exportModel', (uri?: vscode.Uri) => commands.exportModel(uri));
+  register('lstmLens.importModel', (uri?: vscode.Uri) => commands.importModel(uri));
+  register('lstmLens.showTraining', () => commands.showTraining());
+  context.subscriptions.push(notify, statusBar, panel);
+
+  // The stored model of this workspace: read (and checked) once at startup.
+  void commands.loadStoredModel();
+
+  return { store, controller, commands, history, panel, messages: notify.log, statusBarItem: statusBar.item };
+}
+
+/** VS Code closing mid-training: ask the worker to save and end (the last periodic save is on disk either way). */
+export async function deactivate(): Promise<void> {
+  await controller?.dispose();
+  controller = undefined;
+}

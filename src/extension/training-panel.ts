@@ -1,0 +1,117 @@
+// The "Training" webview panel: live curves of train and validation bits per char against
+// characters seen, the run's numbers, and samples, newest first. One panel per window.
+//
+// Security: a strict Content-Security-Policy (no remote anything; scripts only with this
+// page's nonce; styles from the extension's media folder), local resources restricted to
+// dist/media and media, and the webview script sets every text with textContent.
+import * as vscode from 'vscode';
+import { randomBytes } from 'node:crypto';
+import type { FromPanel, PanelSample, PanelStatus, ToPanel } from './panel-messages';
+import type { TrainingHistory } from './training-history';
+
+export class TrainingPanel implements vscode.Disposable {
+  static readonly viewType = 'lstmLens.training';
+  private panel: vscode.WebviewPanel | undefined;
+  private readonly disposables: vscode.Disposable[] = [];
+  /** CSP violations the webview reported (tests read this). */
+  readonly cspViolations: string[] = [];
+
+  constructor(
+    private readonly extensionUri: vscode.Uri,
+    private readonly history: TrainingHistory,
+    private readonly runCommand: (command: string) => void,
+  ) {}
+
+  get visible(): boolean {
+    return !!this.panel;
+  }
+
+  show(): void {
+    if (this.panel) {
+      this.panel.reveal(undefined, true);
+      return;
+    }
+    const media = vscode.Uri.joinPath(this.extensionUri, 'media');
+    const distMedia = vscode.Uri.joinPath(this.extensionUri, 'dist', 'media');
+    const panel = vscode.window.createWebviewPanel(TrainingPanel.viewType, 'LSTM Lens: Training',
+      { viewColumn: vscode.ViewColumn.Active, preserveFocus: true },
+      { enableScripts: true, localResourceRoots: [media, distMedia] });
+    panel.webview.html = this.html(panel.webview, media, distMedia);
+    panel.webview.onDidReceiveMessage((m: FromPanel) => this.onMessage(m), undefined, this.disposables);
+    panel.onDidDispose(() => { this.panel = undefined; }, undefined, this.disposables);
+    this.panel = panel;
+  }
+
+  /** Sends the whole history again (after it was reset). */
+  reinit(): void {
+    this.post({ type: 'init', snapshot: this.history.snapshot() });
+  }
+
+  points(train: [number, number][], val: [number, number][]): void {
+    if (train.length || val.length) this.post({ type: 'points', train, val });
+  }
+
+  sample(sample: PanelSample): void {
+    this.post({ type: 'sample', sample });
+  }
+
+  status(status: PanelStatus): void {
+    this.post({ type: 'status', status });
+  }
+
+  dispose(): void {
+    this.panel?.dispose();
+    for (const d of this.disposables) d.dispose();
+  }
+
+  private post(m: ToPanel): void {
+    void this.panel?.webview.postMessage(m);
+  }
+
+  private onMessage(m: FromPanel): void {
+    if (m.type === 'ready') this.post({ type: 'init', snapshot: this.history.snapshot() });
+    else if (m.type === 'command') this.runCommand(m.command);
+    else if (m.type === 'csp-violation') this.cspViolations.push(String(m.detail).slice(0, 300));
+  }
+
+  private html(webview: vscode.Webview, media: vscode.Uri, distMedia: vscode.Uri): string {
+    const nonce = randomBytes(16).toString('base64');
+    const script = webview.asWebviewUri(vscode.Uri.joinPath(distMedia, 'training-panel.js'));
+    const style = webview.asWebviewUri(vscode.Uri.joinPath(media, 'training-panel.css'));
+    const csp = [
+      "default-src 'none'",
+      `style-src ${webview.cspSource}`,
+      `script-src 'nonce-${nonce}'`,
+      `img-src ${webview.cspSource} data:`,
+      `font-src ${webview.cspSource}`,
+    ].join('; ');
+    return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" href="${style}">
+<title>LSTM Lens: Training</title>
+</head>
+<body>
+<header>
+  <h1>Training</h1>
+  <span id="state" class="state">…</span>
+  <span class="spacer"></span>
+  <button id="btn-train" type="button">Train</button>
+  <button id="btn-stop" type="button" class="secondary">Stop</button>
+  <button id="btn-sample" type="button" class="secondary">Generate Sample</button>
+</header>
+<section class="chart-box">
+  <canvas id="chart" aria-label="Train and validation bits per character against characters seen" role="img"></canvas>
+  <div class="legend"><span class="key train"></span>train <span class="key val"></span>validation</div>
+</section>
+<ul id="status-lines" class="status-lines"></ul>
+<h2>Samples <small>newest first</small></h2>
+<div id="samples" class="samples"><p class="empty">Samples appear here as the model learns.</p></div>
+<script nonce="${nonce}" src="${script}"></script>
+</body>
+</html>`;
+  }
+}

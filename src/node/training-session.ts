@@ -1,0 +1,128 @@
+// Setting up one training run from a corpus and (maybe) a stored model: the vocabulary, the
+// text as ids, the model, the trainer, and where a resumed run picks up. What runs it is
+// runTraining (training-run.ts); this file only builds what it needs. No vscode import: the
+// extension's worker uses it, and so can the CLI.
+//
+// A stored model keeps its own shape (cell, layers, hidden, vocabulary) and optimizer: a run
+// that resumes it ignores settings that differ and says so (Reset Model applies new settings).
+import * as fs from 'node:fs';
+import type { Checkpoint, TrainingProgress } from '../engine/checkpoint';
+import { DEFAULT_TRAIN, ModelConfig, TrainConfig } from '../engine/config';
+import type { Kernels } from '../engine/kernels';
+import { CharRNN } from '../engine/model';
+import { Rng } from '../engine/rng';
+import { Trainer, TrainerExport } from '../engine/trainer';
+import { Vocab, buildVocab, vocabFromChars } from '../corpus/vocab';
+import { loadCheckpoint, loadTrainingState } from './checkpoint-file';
+
+export interface SessionSettings {
+  cell: ModelConfig['cell'];
+  layers: number;
+  hidden: number;
+  dropout: number;
+  seqLength: number;
+  batchSize: number;
+  optimizer: TrainConfig['optimizer'];
+  learningRate: number;
+  seed: number;
+}
+
+export interface SessionInput {
+  trainText: string;
+  valTexts: string[];
+  settings: SessionSettings;
+  /** Stored model to continue from when the file exists. */
+  checkpointPath?: string;
+  kernels: Kernels;
+}
+
+export interface PreparedSession {
+  model: CharRNN;
+  trainer: Trainer;
+  train: TrainConfig;
+  vocab: Vocab;
+  data: Int32Array;
+  val: Int32Array[];
+  progress: TrainingProgress;
+  resumed: boolean;
+  /** One sentence when the stored model's settings were kept over different current ones. */
+  settingsIgnored?: string;
+  /** One sentence when the optimizer state could not be restored (training goes on without it). */
+  stateNotice?: string;
+}
+
+/** Thrown when the stored model cannot be read; the caller moves the file aside. */
+export class CorruptCheckpointError extends Error {
+  constructor(readonly path: string, readonly reason: string) {
+    super(reason);
+  }
+}
+
+/** Thrown when the corpus has too little text to train on. */
+export class NotEnoughTextError extends Error {}
+
+export function prepareSession(input: SessionInput): PreparedSession {
+  const { settings, kernels } = input;
+  let ck: Checkpoint | undefined;
+  if (input.checkpointPath && fs.existsSync(input.checkpointPath)) {
+    try {
+      ck = loadCheckpoint(input.checkpointPath);
+    } catch (e) {
+      throw new CorruptCheckpointError(input.checkpointPath, (e as Error).message);
+    }
+  }
+
+  // A new model's vocabulary is the training text's characters + UNK; a stored model keeps its own.
+  const vocab = ck ? vocabFromChars(ck.vocab) : buildVocab(input.trainText);
+  const config: ModelConfig = ck ? ck.config : {
+    cell: settings.cell, layers: settings.layers, hidden: settings.hidden, vocabSize: vocab.size, dropout: settings.dropout,
+  };
+  const wanted: TrainConfig = {
+    ...DEFAULT_TRAIN, seqLength: settings.seqLength, batchSize: settings.batchSize, optimizer: settings.optimizer,
+    learningRate: settings.learningRate, seed: settings.seed,
+  };
+  const train: TrainConfig = ck ? { ...DEFAULT_TRAIN, ...ck.train } : wanted;
+  const settingsIgnored = ck ? describeIgnored(ck, settings, train) : undefined;
+
+  const data = vocab.encode(input.trainText);
+  const val = input.valTexts.map((t) => vocab.encode(t)).filter((s) => s.length >= 2);
+  if (data.length < train.seqLength + 1) {
+    throw new NotEnoughTextError(`The workspace has ${data.length} characters of training text, too few for one sequence of ${train.seqLength}; add source files or lower lstmLens.sequenceLength.`);
+  }
+
+  const model = new CharRNN(config, kernels, Math.min(train.batchSize, Math.max(1, Math.floor(data.length / (train.seqLength + 1)))), train.seqLength);
+  const trainer = new Trainer(model, train, data);
+  let stateNotice: string | undefined;
+  if (ck) {
+    model.params.set(ck.params);
+    try {
+      const state = loadTrainingState(input.checkpointPath!, ck.training.steps);
+      if (state) trainer.importState(state as unknown as TrainerExport);
+    } catch (e) {
+      // The model itself is fine; only Adam's moments (etc.) are lost. Go on without them.
+      stateNotice = `The optimizer state beside the stored model could not be used (${(e as Error).message}); training continues with a fresh optimizer.`;
+    }
+  } else {
+    model.initParams(new Rng(train.seed));
+  }
+
+  const progress: TrainingProgress = ck ? { ...ck.training, valBpcHistory: ck.training.valBpcHistory.slice() }
+    : { steps: 0, charsSeen: 0, elapsedMs: 0, valBpcHistory: [] };
+  return {
+    model, trainer, train, vocab, data, val, progress, resumed: !!ck, settingsIgnored, stateNotice,
+  };
+}
+
+function describeIgnored(ck: Checkpoint, s: SessionSettings, train: TrainConfig): string | undefined {
+  const diffs: string[] = [];
+  const c = ck.config;
+  if (c.cell !== s.cell) diffs.push(`cell ${c.cell} (settings: ${s.cell})`);
+  if (c.layers !== s.layers) diffs.push(`${c.layers} layers (settings: ${s.layers})`);
+  if (c.hidden !== s.hidden) diffs.push(`hidden size ${c.hidden} (settings: ${s.hidden})`);
+  if (c.dropout !== s.dropout) diffs.push(`dropout ${c.dropout} (settings: ${s.dropout})`);
+  if (train.optimizer !== s.optimizer) diffs.push(`optimizer ${train.optimizer} (settings: ${s.optimizer})`);
+  if (train.seqLength !== s.seqLength) diffs.push(`sequence length ${train.seqLength} (settings: ${s.seqLength})`);
+  if (train.batchSize !== s.batchSize) diffs.push(`batch size ${train.batchSize} (settings: ${s.batchSize})`);
+  if (train.learningRate !== s.learningRate) diffs.push(`learning rate ${train.learningRate} (settings: ${s.learningRate})`);
+  return diffs.length ? `The stored model keeps its own settings: ${diffs.join(', ')}. Reset Model to train with the new settings.` : undefined;
+}

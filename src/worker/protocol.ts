@@ -1,0 +1,90 @@
+// The typed messages between the extension host and the training worker (dist/train-worker.js).
+//
+//   host --workerData--> worker   a WorkerJob: what to do (train, or sample from a stored model)
+//   host --postMessage-> worker   HostMessage: stop, or a sample from the model being trained
+//   worker --postMessage-> host   WorkerMessage: what happened, as it happens
+//
+// Everything here is plain structured-clone data, and nothing imports vscode: the worker and
+// the extension both compile against this file.
+import type { CellType, OptimizerName } from '../engine/config';
+
+/** The model and training settings of a run (the lstmLens.* settings, resolved). */
+export interface RunSettings {
+  cell: CellType;
+  layers: number;
+  hidden: number;
+  dropout: number;
+  seqLength: number;
+  batchSize: number;
+  optimizer: OptimizerName;
+  learningRate: number;
+  threads: number;
+  seed: number;
+}
+
+/** Which files make the corpus (the corpus rules of src/corpus, plus VS Code's files.exclude). */
+export interface CorpusSettings {
+  roots: string[];          // workspace folders, file-system paths
+  include: string[];        // globs or language ids; empty: every text source file
+  extraIgnore: string[];    // gitignore-style patterns (from files.exclude)
+  maxFileBytes: number;
+  maxTotalBytes: number;
+  valFraction: number;
+  seed: number;
+}
+
+export interface TrainJob {
+  kind: 'train';
+  corpus: CorpusSettings;
+  settings: RunSettings;
+  /** The stored model: training continues from it when it exists, and it is saved there. */
+  checkpointPath: string;
+  /** Wall-clock budget of this run. */
+  budgetMs: number;
+  saveEveryMs: number;
+  evalEveryMs: number;
+  sampleEveryMs: number;
+  progressEveryMs: number;
+}
+
+export interface SampleJob {
+  kind: 'sample';
+  checkpointPath: string;
+  length: number;
+  temperature: number;
+  seed: number;
+  prime: string;
+}
+
+export type WorkerJob = TrainJob | SampleJob;
+
+export type HostMessage =
+  | { type: 'stop' }                                  // save and end the run
+  | { type: 'sample'; id: number; length: number; temperature: number };
+
+/** Why files were left out, with how many of each (reasons as src/corpus/skips.ts names them). */
+export type SkipTally = Record<string, number>;
+
+export type FailureCode =
+  | 'empty-corpus'        // nothing to train on (empty workspace, only binary files, ...)
+  | 'corrupt-checkpoint'  // the stored model cannot be read
+  | 'bad-settings'        // a setting the engine refuses
+  | 'diverged'            // NaN even after rollbacks
+  | 'internal';
+
+export type WorkerMessage =
+  | { type: 'corpus'; files: number; chars: number; trainFiles: number; valFiles: number;
+      skipped: SkipTally; /** "3 binary files and 2 ignored files or folders", or '' */ skippedSummary: string }
+  | { type: 'started'; resumed: boolean; step: number; charsSeen: number; params: number;
+      config: { cell: CellType; layers: number; hidden: number; vocabSize: number };
+      /** [charsSeen, val bpc] from earlier runs of this model, oldest first */
+      valHistory: [number, number][];
+      /** set when the stored model was used instead of settings that differ from it */
+      settingsIgnored?: string }
+  | { type: 'progress'; step: number; epoch: number; charsSeen: number; charsPerSecond: number;
+      trainBpc: number; valBpc?: number; elapsedMs: number; etaMs?: number; lr: number; sample?: string }
+  | { type: 'notice'; message: string }               // e.g. a NaN rollback
+  | { type: 'saved'; path: string; step: number; charsSeen: number }
+  | { type: 'sample'; id: number; text: string }      // answer to a HostMessage 'sample' / a SampleJob
+  | { type: 'done'; reason: 'budget' | 'stopped'; step: number; charsSeen: number; valBpc?: number }
+  | { type: 'failed'; code: FailureCode; message: string };

@@ -1,0 +1,258 @@
+// Our engine against PyTorch, an independent implementation of the same maths.
+//
+// 1. Gradients: for lstm/gru/rnn × 1/2 layers, random weights and ids, our CharRNN.trainChunk
+//    (reference kernels) against torch.nn.LSTM/GRU/RNN + Linear in float64 (test/torch/torch_ref.py),
+//    over two chunks with a non-zero initial state carried through them (truncated BPTT:
+//    the state is carried, gradients accumulate).
+//    Metrics: loss |ours − torch| / |torch| ≤ 1e-5; every tensor's gradient
+//    ‖ours − torch‖₂ / ‖torch‖₂ ≤ 1e-4; final h and c ‖ours − torch‖₂ / ‖torch‖₂ ≤ 1e-5.
+// 2. Checkpoints: PyTorch trains a small LSTM and writes a checkpoint from its own state dict
+//    (test/torch/write_checkpoint.py); our decodeCheckpoint loads it, and our evaluateStreams
+//    and Stepper give the bits per char, state and next-character distribution torch computes.
+//
+// Needs a Python with torch: $LSTM_LENS_TORCH_PYTHON, else the system python3, else `python3`.
+// Without torch the suite skips with a message, or fails when $CI is set.
+import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { CellType, ModelConfig } from '../../src/engine/config';
+import { decodeCheckpoint, UNK } from '../../src/engine/checkpoint';
+import { evaluateStreams } from '../../src/engine/eval';
+import { createRefKernels } from '../../src/engine/kernels-ref';
+import { CharRNN, RecurrentState } from '../../src/engine/model';
+import { paramLayout, view } from '../../src/engine/params';
+import { Rng } from '../../src/engine/rng';
+import { Stepper } from '../../src/engine/stepper';
+
+const TORCH_DIR = resolve(__dirname, '..', 'torch');
+const PYTHON_CANDIDATES = [process.env.LSTM_LENS_TORCH_PYTHON, '/usr/bin/python3', 'python3']
+  .filter((p): p is string => !!p);
+
+/** The first candidate Python that imports torch, or null. */
+function findTorchPython(): string | null {
+  for (const py of PYTHON_CANDIDATES) {
+    const r = spawnSync(py, ['-c', 'import torch'], { encoding: 'utf8' });
+    if (r.status === 0) return py;
+  }
+  return null;
+}
+
+function runPython(py: string, script: string, args: string[]): void {
+  const r = spawnSync(py, [join(TORCH_DIR, script), ...args], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  if (r.status !== 0) throw new Error(`${script} failed (exit ${r.status}): ${r.stderr || r.error}`);
+}
+
+/** A safetensors file of F32 tensors, written here by hand so the test does not lean on our encoder. */
+function writeSafetensors(path: string, tensors: { name: string; shape: number[]; data: Float32Array }[]): void {
+  const header: Record<string, unknown> = {};
+  let offset = 0;
+  for (const t of tensors) {
+    header[t.name] = { dtype: 'F32', shape: t.shape, data_offsets: [offset, offset + t.data.byteLength] };
+    offset += t.data.byteLength;
+  }
+  let json = JSON.stringify(header);
+  json += ' '.repeat((8 - ((8 + json.length) % 8)) % 8);
+  const head = Buffer.from(json, 'utf8');
+  const len = Buffer.alloc(8);
+  len.writeBigUInt64LE(BigInt(head.length));
+  const data = tensors.map((t) => Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength));
+  writeFileSync(path, Buffer.concat([len, head, ...data]));
+}
+
+/** ‖a − b‖₂ / ‖b‖₂ (absolute ‖a − b‖₂ when b is all zeros). */
+function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  assert.equal(a.length, b.length, 'length mismatch');
+  let d = 0, n = 0;
+  for (let i = 0; i < a.length; i++) { d += (a[i] - b[i]) ** 2; n += b[i] ** 2; }
+  return n > 0 ? Math.sqrt(d / n) : Math.sqrt(d);
+}
+
+interface GradCase {
+  name: string;
+  cell: CellType; layers: number; hidden: number; vocab: number;
+  T: number; B: number; chunks: number;
+  carriedState: boolean;  // start from a random non-zero state
+  masked: boolean;        // some targets are -1 (scored by neither side)
+  gradScale: number;
+}
+
+interface TorchResult { loss: number; losses: number[]; h: number[]; c: number[] | null; grads: Record<string, number[]> }
+
+interface OurResult { losses: number[]; state: RecurrentState; grads: Float32Array; model: CharRNN }
+
+const CASES: GradCase[] = [];
+for (const cell of ['lstm', 'gru', 'rnn'] as const) {
+  for (const layers of [1, 2]) {
+    CASES.push({ name: `${cell} ×${layers}, carried non-zero state, 2 chunks`, cell, layers, hidden: 12, vocab: 11,
+      T: 7, B: 3, chunks: 2, carriedState: true, masked: false, gradScale: 1 });
+  }
+}
+CASES.push({ name: 'lstm ×2, zero state, gradScale 1/(T·B)', cell: 'lstm', layers: 2, hidden: 9, vocab: 13,
+  T: 10, B: 2, chunks: 1, carriedState: false, masked: false, gradScale: 1 / 20 });
+CASES.push({ name: 'gru ×2, masked targets', cell: 'gru', layers: 2, hidden: 10, vocab: 7,
+  T: 6, B: 4, chunks: 1, carriedState: true, masked: true, gradScale: 1 });
+
+/** Our side of one case; also writes its weights and torch spec into dir. */
+function runOurs(c: GradCase, seed: number, dir: string): { ours: OurResult; spec: Record<string, unknown> } {
+  const config: ModelConfig = { cell: c.cell, layers: c.layers, hidden: c.hidden, vocabSize: c.vocab, dropout: 0 };
+  const model = new CharRNN(config, createRefKernels(), c.B, c.T);
+  const rng = new Rng(seed);
+  model.initParams(rng);
+  // twice PyTorch's default range, so that the gates leave their linear region
+  for (let i = 0; i < model.params.length; i++) model.params[i] *= 2;
+
+  const state = model.newState(c.B);
+  if (c.carriedState) {
+    for (let i = 0; i < state.h.length; i++) state.h[i] = rng.uniform(-0.9, 0.9);
+    if (c.cell === 'lstm') for (let i = 0; i < state.c.length; i++) state.c[i] = rng.uniform(-2, 2);
+  }
+  const h0 = Array.from(state.h), c0 = Array.from(state.c);
+
+  const chunks: { inputs: number[]; targets: number[] }[] = [];
+  const losses: number[] = [];
+  for (let k = 0; k < c.chunks; k++) {
+    const n = c.T * c.B;
+    const inputs = new Int32Array(n), targets = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      inputs[i] = rng.int(c.vocab);
+      targets[i] = c.masked && rng.next() < 0.3 ? -1 : rng.int(c.vocab);
+    }
+    losses.push(model.trainChunk(inputs, targets, c.T, c.B, state, null, c.gradScale));
+    chunks.push({ inputs: Array.from(inputs), targets: Array.from(targets) });
+  }
+
+  const weights = join(dir, `case${seed}.safetensors`);
+  writeSafetensors(weights, model.layout.tensors.map((t) => ({ name: t.name, shape: t.shape, data: view(model.params, t) })));
+  const spec = {
+    weights, cell: c.cell, layers: c.layers, hidden: c.hidden, vocab: c.vocab, T: c.T, B: c.B, chunks,
+    h0: c.carriedState ? h0 : null, c0: c.carriedState && c.cell === 'lstm' ? c0 : null,
+  };
+  return { ours: { losses, state, grads: model.grads, model }, spec };
+}
+
+describe('PyTorch cross-check (test/torch, float64 reference)', function () {
+  let python: string | null = null;
+  let dir = '';
+
+  before(function () {
+    python = findTorchPython();
+    if (!python) {
+      const msg = `PyTorch is not importable from ${PYTHON_CANDIDATES.join(', ')}; set LSTM_LENS_TORCH_PYTHON to a Python with torch.`;
+      if (process.env.CI) throw new Error(`${msg} The torch cross-check must run in CI.`);
+      console.warn(`    skipped: ${msg}`);
+      this.skip();
+    }
+    dir = mkdtempSync(join(tmpdir(), 'lstm-lens-torch-'));
+  });
+
+  after(() => { if (dir) rmSync(dir, { recursive: true, force: true }); });
+
+  describe('trainChunk: loss, final state and every gradient', function () {
+    const ours: OurResult[] = [];
+    let torch: TorchResult[] = [];
+
+    before(function () {
+      if (!python) this.skip();
+      const specs = CASES.map((c, i) => {
+        const r = runOurs(c, 1000 + i, dir);
+        ours.push(r.ours);
+        return r.spec;
+      });
+      const casesPath = join(dir, 'cases.json'), outPath = join(dir, 'torch-out.json');
+      writeFileSync(casesPath, JSON.stringify(specs));
+      runPython(python!, 'torch_ref.py', ['--cases', casesPath, outPath]);   // one torch import for all cases
+      torch = JSON.parse(readFileSync(outPath, 'utf8')) as TorchResult[];
+    });
+
+    CASES.forEach((c, i) => {
+      it(c.name, () => {
+        const o = ours[i], t = torch[i];
+        const L = c.layers, B = c.B, H = c.hidden;
+        o.losses.forEach((loss, k) => {
+          const rel = Math.abs(loss - t.losses[k]) / Math.abs(t.losses[k]);
+          assert.ok(rel <= 1e-5, `chunk ${k} loss: ours ${loss}, torch ${t.losses[k]} (rel ${rel.toExponential(2)} > 1e-5)`);
+        });
+        const hErr = relErr(o.state.h.subarray(0, L * B * H), t.h);
+        assert.ok(hErr <= 1e-5, `final h: rel ${hErr.toExponential(2)} > 1e-5`);
+        if (c.cell === 'lstm') {
+          const cErr = relErr(o.state.c.subarray(0, L * B * H), t.c!);
+          assert.ok(cErr <= 1e-5, `final c: rel ${cErr.toExponential(2)} > 1e-5`);
+        }
+        const layout = paramLayout(o.model.config);
+        assert.deepEqual(layout.tensors.map((s) => s.name).sort(), Object.keys(t.grads).sort(), 'tensor names differ from torch');
+        for (const spec of layout.tensors) {
+          const g = Array.from(view(o.grads, spec), (x) => x / c.gradScale);   // ours hold gradScale · ∂Σnats
+          const err = relErr(g, t.grads[spec.name]);
+          assert.ok(err <= 1e-4, `${spec.name}: ‖ours−torch‖/‖torch‖ = ${err.toExponential(2)} > 1e-4`);
+        }
+      });
+    });
+  });
+
+  describe('a checkpoint written by PyTorch', function () {
+    // Code-like training text; the held-out text has characters the vocabulary lacks.
+    const trainText = Array.from({ length: 30 }, (_, i) =>
+      `function f${i % 7}(a, b) {\n  if (a > ${i}) return "x" + b;\n  return a * b; // ${i}\n}\n`).join('');
+    const evalTexts = [
+      'function g(a, b) {\n  if (a > 3) return "y" + b;\n  return a * b; // done\n}\n',
+      'const s = "ünïcode €";\nfunction h(x) { return x; }\n',
+      'ab',
+    ];
+    let evalRef: { bits: number; chars: number; oov: number; next_probs: number[]; final_h: number[]; final_c: number[] | null };
+    let ckptPath = '';
+    let oovCodePoints = 0;
+
+    before(function () {
+      if (!python) this.skip();
+      const trainPath = join(dir, 'train.txt');
+      writeFileSync(trainPath, trainText);
+      const evalPaths = evalTexts.map((t, i) => { const p = join(dir, `eval${i}.txt`); writeFileSync(p, t); return p; });
+      const vocabSize = new Set(trainText).size + 1;
+      oovCodePoints = 0x110000 - 0x800 - (vocabSize - 1);
+      ckptPath = join(dir, 'torch-model.safetensors');
+      const evalOut = join(dir, 'torch-eval.json');
+      runPython(python!, 'write_checkpoint.py', ['--train', trainPath, '--out', ckptPath, '--cell', 'lstm',
+        '--layers', '2', '--hidden', '24', '--steps', '120', '--eval', ...evalPaths,
+        '--oov-code-points', String(oovCodePoints), '--eval-out', evalOut]);
+      evalRef = JSON.parse(readFileSync(evalOut, 'utf8'));
+    });
+
+    it('decodes, and evaluateStreams gives torch\'s bits per char', () => {
+      const ck = decodeCheckpoint(new Uint8Array(readFileSync(ckptPath)));
+      assert.deepEqual(ck.config, { cell: 'lstm', layers: 2, hidden: 24, vocabSize: ck.vocab.length, dropout: 0 });
+      assert.equal(ck.vocab[ck.vocab.length - 1], UNK);
+      const model = new CharRNN(ck.config, createRefKernels(), 2, 16);   // 2 lanes, chunks of 16: boundaries inside streams
+      model.params.set(ck.params);
+      const index = new Map(ck.vocab.slice(0, -1).map((ch, i) => [ch, i]));
+      const unkId = ck.vocab.length - 1;
+      const streams = evalTexts.map((t) => Int32Array.from([...t], (ch) => index.get(ch) ?? unkId));
+      const ours = evaluateStreams(model, streams, { unkId, outOfVocabCodePoints: oovCodePoints });
+      assert.equal(ours.chars, evalRef.chars);
+      assert.equal(ours.oov, evalRef.oov);
+      assert.ok(evalRef.oov > 0, 'the held-out text should exercise UNK');
+      const rel = Math.abs(ours.bits - evalRef.bits) / evalRef.bits;
+      assert.ok(rel <= 1e-5, `bits: ours ${ours.bits}, torch ${evalRef.bits} (rel ${rel.toExponential(2)} > 1e-5)`);
+      // the model learned something: held-out in-vocabulary text is far below log2(V) bits per char
+      assert.ok(evalRef.bits / evalRef.chars < Math.log2(ck.vocab.length) + 2);
+    });
+
+    it('the Stepper after priming has torch\'s state and next-character distribution', () => {
+      const ck = decodeCheckpoint(new Uint8Array(readFileSync(ckptPath)));
+      const model = new CharRNN(ck.config, createRefKernels(), 1, 1);
+      model.params.set(ck.params);
+      const index = new Map(ck.vocab.slice(0, -1).map((ch, i) => [ch, i]));
+      const ids = Int32Array.from([...evalTexts[0]], (ch) => index.get(ch) ?? ck.vocab.length - 1);
+      const stepper = new Stepper(model);
+      stepper.primeLayerwise(ids);
+      const L = ck.config.layers;
+      const h = Array.from({ length: L }, (_, k) => Array.from(stepper.hidden(k))).flat();
+      const c = Array.from({ length: L }, (_, k) => Array.from(stepper.cell(k))).flat();
+      assert.ok(relErr(h, evalRef.final_h) <= 1e-5, `h: rel ${relErr(h, evalRef.final_h).toExponential(2)}`);
+      assert.ok(relErr(c, evalRef.final_c!) <= 1e-5, `c: rel ${relErr(c, evalRef.final_c!).toExponential(2)}`);
+      const p = stepper.probs(1);
+      assert.ok(relErr(p, evalRef.next_probs) <= 1e-5, `probs: rel ${relErr(p, evalRef.next_probs).toExponential(2)}`);
+    });
+  });
+});
