@@ -7,6 +7,7 @@
 //
 //   node bench/compare.mjs [--configs A,B,C] [--threads 1,2] [--seconds 5] [--rounds 2]
 //                          [--systems ours,torch,tfjs] [--tfjs-all] [--python PY] [--json]
+//                          [--wait-idle SECONDS]
 //
 // See bench/README.md for what each column means.
 import { spawnSync } from 'node:child_process';
@@ -20,7 +21,7 @@ const CLI = join(ROOT, 'dist', 'cli.js');
 
 function parseArgs(argv) {
   const o = { configs: ['A', 'B', 'C'], threads: [1, 2], seconds: 5, rounds: 2,
-    systems: ['ours', 'torch', 'tfjs'], tfjsAll: false, python: null, json: false };
+    systems: ['ours', 'torch', 'tfjs'], tfjsAll: false, python: null, json: false, waitIdle: 0 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i], v = argv[i + 1];
     const list = () => { i++; return v.split(',').map((s) => s.trim()).filter(Boolean); };
@@ -32,6 +33,7 @@ function parseArgs(argv) {
     else if (a === '--tfjs-all') o.tfjsAll = true;
     else if (a === '--python') { o.python = v; i++; }
     else if (a === '--json') o.json = true;
+    else if (a === '--wait-idle') { o.waitIdle = Number(v); i++; }
     else if (a === '--help' || a === '-h') { console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 11).join('\n')); process.exit(0); }
     else { console.error(`Unknown argument ${a}; see node bench/compare.mjs --help.`); process.exit(2); }
   }
@@ -71,6 +73,29 @@ function makeRunners(o) {
     cmd: (c, t) => [process.execPath, ['--import', 'tsx', join(ROOT, 'bench/peers/tfjs_bench.ts'), '--configs', c, '--threads', String(t), '--seconds', secs]],
   };
   return runners;
+}
+
+/** Fraction of all cores busy over the next `ms` (from /proc/stat; null where there is none). */
+function busyFraction(ms) {
+  const read = () => {
+    try {
+      const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+      return { idle: f[3] + (f[4] || 0), total: f.reduce((a, b) => a + b, 0) };
+    } catch { return null; }
+  };
+  const a = read();
+  if (!a) return null;
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);   // a synchronous sleep
+  const b = read();
+  return b.total > a.total ? 1 - (b.idle - a.idle) / (b.total - a.total) : 0;
+}
+
+/** Waits (up to maxSeconds) until other processes use less than a quarter of the machine. */
+function waitForIdle(maxSeconds) {
+  const t0 = Date.now();
+  let busy = busyFraction(1000);
+  while (busy !== null && busy > 0.25 && Date.now() - t0 < maxSeconds * 1000) busy = busyFraction(2000);
+  return busy;
 }
 
 function loadAverage() {
@@ -122,8 +147,10 @@ function main() {
           if (runner.unavailable && !shown.has(sys)) { console.error(`${sys}: ${why}`); shown.add(sys); }
           continue;
         }
+        const busy = o.waitIdle > 0 ? waitForIdle(o.waitIdle) : null;
         const load = loadAverage();
-        process.stderr.write(`  round ${round + 1}/${o.rounds}  ${c} ×${t} thread(s)  ${sys.padEnd(5)} (load ${load.toFixed(1)}) ... `);
+        const busyNote = busy === null ? '' : `, others busy ${Math.round(busy * 100)}%`;
+        process.stderr.write(`  round ${round + 1}/${o.rounds}  ${c} ×${t} thread(s)  ${sys.padEnd(5)} (load ${load.toFixed(1)}${busyNote}) ... `);
         const row = runOne(runner, c, t, o);
         loads.push(load);
         if (row.error) {
@@ -151,6 +178,7 @@ function main() {
         train_chars_per_s: metric(sys, c, t, 'train_chars_per_s'),
         sample_ms_per_char: metric(sys, c, t, 'sample_ms_per_char'),
         prime_ms_2000: metric(sys, c, t, 'prime_ms_2000'),
+        train_chars_per_cpu_s: metric(sys, c, t, 'train_chars_per_cpu_s'),
         runs: (results.get(`${sys}|${c}|${t}`) ?? []).length,
         note: notes.get(`${sys}|${c}|${t}`) ?? null,
       };
@@ -199,6 +227,13 @@ function printTable(table) {
   console.log('\n' + line(head));
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const b of body) console.log(line(b));
+  if (table.some((r) => ['ours', 'torch', 'tfjs'].some((s) => r[s].train_chars_per_cpu_s != null))) {
+    console.log('\ntraining chars per CPU-second (process CPU time, all threads; on a busy machine the 1-thread');
+    console.log('rows approximate quiet-machine speed):');
+    for (const r of table) {
+      console.log(`  ${r.config} ×${r.threads}:  ours ${fmt(r.ours.train_chars_per_cpu_s)}   torch ${fmt(r.torch.train_chars_per_cpu_s)}   tfjs ${fmt(r.tfjs.train_chars_per_cpu_s)}`);
+    }
+  }
   console.log('\nch/s = training characters per second (forward, backward, clip 5, Adam), median over rounds;');
   console.log('ratios above 1× mean ours is faster; o|t|j = ours | torch | tfjs (batch 1).');
 }

@@ -1,5 +1,5 @@
 // Measures the Kneser-Ney character n-gram on TypeScript sources, split by file:
-// held-out bits/char, counting speed, memory, predict µs/call.
+// held-out bits/char, counting speed, memory, predict µs/call (times are CPU time of this process).
 //
 //   npx tsx bench/ngram.bench.ts [--order 10] [--limit CHARS] [--all] [--json] [path ...]
 //
@@ -45,6 +45,12 @@ function hash(s: string): number {
   return h >>> 0;
 }
 
+/** CPU seconds of this process since `from` (wall time misleads on a shared, busy machine). */
+function cpuSince(from: NodeJS.CpuUsage): number {
+  const u = process.cpuUsage(from);
+  return (u.user + u.system) / 1e6;
+}
+
 function main(): void {
   const args = parseArgs(process.argv.slice(2));
   const files: string[] = [];
@@ -75,34 +81,34 @@ function main(): void {
 
   const rssBefore = process.memoryUsage().rss;
   const model = new CharNGram(args.order, V);
-  let t0 = performance.now();
+  let c0 = process.cpuUsage();
   for (const ids of trainIds) model.addText(ids);
-  const countSeconds = (performance.now() - t0) / 1000;
+  const countSeconds = cpuSince(c0);
   const rssPeak = process.memoryUsage().rss;
   const arraysMb = model.memoryBytes() / 2 ** 20;
-  model.trim();
+  model.compact();
   const trimmedMb = model.memoryBytes() / 2 ** 20;
 
-  t0 = performance.now();
+  c0 = process.cpuUsage();
   let bits = 0, scored = 0;
   for (const ids of heldIds) if (ids.length > 1) { bits += model.bits(ids); scored += ids.length - 1; }
-  const scoreSeconds = (performance.now() - t0) / 1000;
+  const scoreSeconds = cpuSince(c0);
 
   // predict: every position of the held-out files, up to 200k calls
   const out = new Float32Array(V);
   let calls = 0;
-  t0 = performance.now();
+  c0 = process.cpuUsage();
   outer: for (const ids of heldIds) {
     for (let i = 1; i < ids.length; i++) { model.predict(ids, i, out); if (++calls >= 200_000) break outer; }
   }
-  const predictUs = (performance.now() - t0) * 1000 / Math.max(calls, 1);
+  const predictUs = cpuSince(c0) * 1e6 / Math.max(calls, 1);
 
-  t0 = performance.now();
+  c0 = process.cpuUsage();
   const bytes = model.serialize();
-  const serializeMs = performance.now() - t0;
-  t0 = performance.now();
+  const serializeMs = cpuSince(c0) * 1000;
+  c0 = process.cpuUsage();
   CharNGram.deserialize(bytes);
-  const deserializeMs = performance.now() - t0;
+  const deserializeMs = cpuSince(c0) * 1000;
 
   const r = {
     order: args.order, vocab: V, files_train: train.length, files_heldout: held.length,

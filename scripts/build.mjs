@@ -17,6 +17,8 @@ const entries = [
   ['src/cli/main.ts', 'cli'],
   ['src/worker/train-worker.ts', 'train-worker'],
   ['src/worker/infer-worker.ts', 'infer-worker'],
+  ['src/worker/complete-worker.ts', 'complete-worker'],
+  ['src/worker/grad-worker.ts', 'grad-worker'],
 ].filter(([src]) => existsSync(join(root, src)));
 
 const common = {

@@ -7,8 +7,9 @@
 //   {"system","config","threads","train_chars_per_s","sample_ms_per_char","prime_ms_2000", ...}
 //   train_chars_per_s   T·B characters per step of forward, backward, global-norm clip 5, Adam,
 //                       on one-hot input (V = 96), stateful LSTM layers (truncated BPTT)
-//   sample_ms_per_char  batch 1: step, softmax, multinomial, read the character back
-//   prime_ms_2000       batch 1, 2,000 characters as one sequence (predict), median of 5
+//   sample_ms_per_char  a 2×256 LSTM (whatever the config, as DESIGN.md and `lstm-lens bench`),
+//                       batch 1: step, softmax, multinomial, read the character back
+//   prime_ms_2000       the same 2×256 LSTM, 2,000 characters as one sequence (predict), median of 5
 //   train_chars_per_cpu_s  training chars per second of process CPU time: on a busy machine it
 //                       approximates the quiet-machine speed of a single-threaded run
 // TF.js's wasm backend is single-threaded under Node (its threaded build needs browser
@@ -96,7 +97,7 @@ function benchTrain(model: tfl.Sequential, seq: number, batch: number, seconds: 
       const scale = tf.minimum(tf.scalar(1), tf.div(tf.scalar(5), tf.add(norm, 1e-6)));
       const clipped: tf.NamedTensorMap = {};
       for (const n of names) clipped[n] = tf.mul(grads[n], scale);
-      optimizer.applyGradients(clipped);
+      optimizer.applyGradients(names.map((name) => ({ name, tensor: clipped[name] })));
     });
     // the layers keep every chunk's old state for backprop until reset: reset now and then
     if (chunk % 64 === 0) resetStates(model);
@@ -115,9 +116,10 @@ function benchTrain(model: tfl.Sequential, seq: number, batch: number, seconds: 
   return [steps * seq * batch / elapsed, steps * seq * batch / cpuSeconds];
 }
 
-function benchSample(train: tfl.Sequential, layers: number, hidden: number, seconds: number): number {
-  const model = makeModel(layers, hidden, [1, 1, V], true);
-  model.setWeights(train.getWeights());
+const INFERENCE_MODEL = { layers: 2, hidden: 256 };   // of the sampling and priming measurements
+
+function benchSample(seconds: number): number {
+  const model = makeModel(INFERENCE_MODEL.layers, INFERENCE_MODEL.hidden, [1, 1, V], true);
   let id = 0;
   const one = (): void => {
     id = tf.tidy(() => {
@@ -135,9 +137,8 @@ function benchSample(train: tfl.Sequential, layers: number, hidden: number, seco
   return ms;
 }
 
-function benchPrime(train: tfl.Sequential, layers: number, hidden: number, chars = 2000, reps = 5): number {
-  const model = makeModel(layers, hidden, [1, null, V], false);
-  model.setWeights(train.getWeights());
+function benchPrime(chars = 2000, reps = 5): number {
+  const model = makeModel(INFERENCE_MODEL.layers, INFERENCE_MODEL.hidden, [1, null, V], false);
   const ids = Int32Array.from({ length: chars }, () => Math.floor(Math.random() * V));
   const times: number[] = [];
   for (let r = 0; r < reps + 1; r++) {
@@ -176,9 +177,9 @@ async function main(): Promise<void> {
         const [wall, cpu] = benchTrain(model, seq, batch, args.seconds);
         row.train_chars_per_s = Math.round(wall * 10) / 10;
         row.train_chars_per_cpu_s = Math.round(cpu * 10) / 10;
-        row.sample_ms_per_char = Math.round(benchSample(model, layers, hidden, Math.min(2, args.seconds)) * 1e4) / 1e4;
-        row.prime_ms_2000 = Math.round(benchPrime(model, layers, hidden) * 100) / 100;
         model.dispose();
+        row.sample_ms_per_char = Math.round(benchSample(Math.min(2, args.seconds)) * 1e4) / 1e4;
+        row.prime_ms_2000 = Math.round(benchPrime() * 100) / 100;
       }
       process.stdout.write(JSON.stringify(row) + '\n');
     }

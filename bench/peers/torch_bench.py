@@ -8,8 +8,9 @@ Per config and thread count, one JSON line on stdout:
                       on one-hot input (V = 96), truncated BPTT with the state carried
   train_chars_per_cpu_s  the same per second of process CPU time (all threads): on a busy
                       machine, a 1-thread run's CPU rate approximates its speed on a quiet one
-  sample_ms_per_char  batch 1, one character at a time: step, decoder, softmax, multinomial
-  prime_ms_2000       batch 1, 2,000 characters fed as one sequence (no grad), median of 5
+  sample_ms_per_char  a 2×256 LSTM (whatever the config, as DESIGN.md and `lstm-lens bench`),
+                      batch 1, one character at a time: step, decoder, softmax, multinomial
+  prime_ms_2000       the same 2×256 LSTM, 2,000 characters fed as one sequence (no grad), median of 5
 Diagnostics (BLAS in use, the 1024³ matmul check) go to stderr.
 """
 import argparse
@@ -30,6 +31,7 @@ CONFIGS = {  # name: (layers, hidden, seq, batch)
     "B": (2, 256, 64, 32),
     "C": (2, 512, 100, 64),
 }
+INFERENCE_MODEL = (2, 256)  # (layers, hidden) of the sampling and priming measurements
 SLOW_BLAS_GFLOPS = 15  # the reference BLAS reaches ~3; OpenBLAS tens to hundreds
 
 
@@ -200,8 +202,9 @@ def main():
             torch.manual_seed(1)
             model = CharLSTM(layers, hidden)
             train, train_cpu = bench_train(model, seq, batch, args.seconds)
-            sample = bench_sample(model, min(2.0, args.seconds))
-            prime = bench_prime(model)
+            infer = CharLSTM(*INFERENCE_MODEL)
+            sample = bench_sample(infer, min(2.0, args.seconds))
+            prime = bench_prime(infer)
             print(json.dumps({
                 "system": system, "config": name, "threads": n,
                 "train_chars_per_s": round(train, 1), "sample_ms_per_char": round(sample, 4),

@@ -101,25 +101,28 @@ export function toCharLabels(text: string, paint: Utf16Paint, source: CharLabels
     column: new Uint32Array(length), source,
   };
   const width = detectIndentWidth(text);
+  // Locals, not property loads, in the per-character loop.
+  const { quote, comment, cond, depth } = paint;
+  const q1 = labels.quote, q2 = labels.quoteInner, k1 = labels.comment, k2 = labels.commentInner;
+  const f1 = labels.if, f2 = labels.ifInner, dep = labels.indentDepth, lev = labels.indentLevel, col = labels.column;
   let cp = 0;
   let column = 0;
   let level = lineIndentLevel(text, 0, width);
   for (let i = 0; i < n16; i++) {
     const c = text.charCodeAt(i);
-    const q = paint.quote[i], k = paint.comment[i], f = paint.cond[i];
-    labels.quote[cp] = q !== OUTSIDE ? 1 : 0;
-    labels.quoteInner[cp] = q === INNER ? 1 : 0;
-    labels.comment[cp] = k !== OUTSIDE ? 1 : 0;
-    labels.commentInner[cp] = k === INNER ? 1 : 0;
-    labels.if[cp] = f !== OUTSIDE ? 1 : 0;
-    labels.ifInner[cp] = f === INNER ? 1 : 0;
-    const d = paint.depth[i];
-    labels.indentDepth[cp] = d < 0 ? 0 : d > 0xffff ? 0xffff : d;
-    labels.indentLevel[cp] = level;
-    labels.column[cp] = column;
+    const q = quote[i], k = comment[i], f = cond[i], d = depth[i];
+    q1[cp] = q !== OUTSIDE ? 1 : 0;
+    q2[cp] = q === INNER ? 1 : 0;
+    k1[cp] = k !== OUTSIDE ? 1 : 0;
+    k2[cp] = k === INNER ? 1 : 0;
+    f1[cp] = f !== OUTSIDE ? 1 : 0;
+    f2[cp] = f === INNER ? 1 : 0;
+    dep[cp] = d < 0 ? 0 : d > 0xffff ? 0xffff : d;
+    lev[cp] = level;
+    col[cp] = column;
     cp++;
     column++;
-    if (isHighSurrogate(c) && i + 1 < n16 && isLowSurrogate(text.charCodeAt(i + 1))) i++;
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < n16 && isLowSurrogate(text.charCodeAt(i + 1))) i++;
     else if (c === 10 || (c === 13 && text.charCodeAt(i + 1) !== 10)) {
       column = 0;
       level = lineIndentLevel(text, i + 1, width);

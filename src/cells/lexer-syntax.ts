@@ -23,6 +23,8 @@ export interface LexerSyntax {
   hashAtWordStart?: boolean;
   /** Quote characters that open strings, with their rules. */
   quotes: Record<string, QuoteRule>;
+  /** JavaScript regular expression literals (`/"/g` holds no string). */
+  regexLiterals?: boolean;
   /** Python's """ and ''' strings. */
   tripleQuotes?: boolean;
   /** Sticky pattern for a string prefix at a word start; the quote must follow it directly
@@ -32,6 +34,9 @@ export interface LexerSyntax {
   rustRawStrings?: boolean;
   /** C++ R"delim(…)delim" raw strings (a prefix ending in `R`). */
   cppRawStrings?: boolean;
+  /** Keywords that open and close blocks besides braces (shell `then` … `fi`). A word that
+   *  closes one block and opens the next (`else`) is in neither list: the depth goes on. */
+  blockWords?: { open: string[]; close: string[] };
   /** Depth from braces, or from the indentation of lines (Python, YAML). */
   depth: 'braces' | 'indent';
   /** How an if-condition is delimited: `if (…)`; `if … {` (Go, Rust); `if …:` (Python);
@@ -54,7 +59,7 @@ const cFamily: LexerSyntax = {
 
 const jsFamily: LexerSyntax = {
   lineComments: ['//'], blockComments: [['/*', '*/']],
-  quotes: { '"': dq, "'": sq, '`': template },
+  quotes: { '"': dq, "'": sq, '`': template }, regexLiterals: true,
   depth: 'braces', ifStyle: 'paren', ifKeywords: ['if'],
 };
 
@@ -85,13 +90,13 @@ const SYNTAX: Record<string, LexerSyntax> = {
   rust: {
     ...cFamily, prefix: /(?:br|cr|b|r|c)(?=#*"|')/y, cppRawStrings: false, rustRawStrings: true, ifStyle: 'brace', nestedComments: true,
   },
-  php: { ...jsFamily, lineComments: ['//', '#'], quotes: { '"': { escapes: true, multiline: true }, "'": { escapes: true, multiline: true } } },
+  php: { ...jsFamily, ifKeywords: ['if', 'elseif'], lineComments: ['//', '#'], quotes: { '"': { escapes: true, multiline: true }, "'": { escapes: true, multiline: true } } },
   python: {
     lineComments: ['#'], blockComments: [], quotes: { '"': dq, "'": sq }, tripleQuotes: true,
     prefix: /[rRbBfFuUtT]{1,2}(?=["'])/y, depth: 'indent', ifStyle: 'colon', ifKeywords: ['if', 'elif'],
   },
   ruby: { ...hashFamily, hashAtWordStart: false, quotes: { '"': { escapes: true, multiline: true }, "'": { escapes: true, multiline: true } }, ifKeywords: ['if', 'elsif'] },
-  shellscript: hashFamily, perl: { ...hashFamily, ifStyle: 'paren', ifKeywords: ['if', 'elsif'] },
+  shellscript: { ...hashFamily, blockWords: { open: ['then', 'do'], close: ['fi', 'done', 'elif'] } }, perl: { ...hashFamily, ifStyle: 'paren', ifKeywords: ['if', 'elsif'] },
   powershell: { ...hashFamily, blockComments: [['<#', '#>']], ifStyle: 'paren', ifKeywords: ['if', 'elseif'] },
   makefile: { ...hashFamily, quotes: {}, ifStyle: 'none' }, dockerfile: { ...hashFamily, ifStyle: 'none' },
   cmake: { ...hashFamily, quotes: { '"': dq }, ifStyle: 'paren' }, r: { ...hashFamily, ifStyle: 'paren', ifKeywords: ['if'] },
@@ -108,7 +113,10 @@ const SYNTAX: Record<string, LexerSyntax> = {
   vue: { ...jsFamily, blockComments: [['/*', '*/'], ['<!--', '-->']] },
   markdown: { lineComments: [], blockComments: [['<!--', '-->']], quotes: { '`': { escapes: false, multiline: false } }, depth: 'braces', ifStyle: 'none', ifKeywords: [] },
   sql: { lineComments: ['--'], blockComments: [['/*', '*/']], quotes: { "'": { escapes: false, multiline: true }, '"': { escapes: false, multiline: false } }, depth: 'braces', ifStyle: 'none', ifKeywords: [] },
-  lua: { lineComments: ['--'], blockComments: [['--[[', ']]']], quotes: { '"': dq, "'": sq }, depth: 'braces', ifStyle: 'line', ifKeywords: ['if', 'elseif'] },
+  lua: {
+    lineComments: ['--'], blockComments: [['--[[', ']]']], quotes: { '"': dq, "'": sq }, depth: 'braces', ifStyle: 'line', ifKeywords: ['if', 'elseif'],
+    blockWords: { open: ['then', 'do', 'function', 'repeat'], close: ['end', 'elseif', 'until'] },
+  },
   haskell: { lineComments: ['--'], blockComments: [['{-', '-}']], nestedComments: true, quotes: { '"': dq, "'": charQ }, depth: 'braces', ifStyle: 'line', ifKeywords: ['if'] },
 };
 

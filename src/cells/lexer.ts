@@ -26,6 +26,8 @@ export function lexPaint(text: string, syntax: LexerSyntax): Utf16Paint {
   const blockOpeners = syntax.blockComments;
   const lineMarkers = syntax.lineComments;
   const ifWords = new Set(syntax.ifKeywords);
+  const blockOpenWords = new Set(syntax.blockWords?.open ?? []);
+  const blockCloseWords = new Set(syntax.blockWords?.close ?? []);
   const indentDepth = syntax.depth === 'indent';
   /** Line starts that continue a statement (open brackets, a trailing backslash): no indent change. */
   const continued = indentDepth ? new Uint8Array(n + 1) : undefined;
@@ -37,15 +39,22 @@ export function lexPaint(text: string, syntax: LexerSyntax): Utf16Paint {
   const conds: OpenCondition[] = [];
   let pendingParen = false;  // saw `if`, waiting for its `(`
   let lastTokenEnd = 0;      // end of the last unit that was not whitespace
+  let regexOk = true;        // a `/` here would start a regular expression, not divide
+  // ASCII units that may open a comment or a string: checked before any startsWith.
+  const commentStart = new Uint8Array(128);
+  for (const m of [...lineMarkers, ...blockOpeners.map(([open]) => open)]) commentStart[m.charCodeAt(0)] = 1;
+  const quoteStart = new Uint8Array(128);
+  for (const q of Object.keys(syntax.quotes)) quoteStart[q.charCodeAt(0)] = 1;
+  if (syntax.rustRawStrings) quoteStart[35] = 1; // r#"
 
   /** Paints depth over a token [a, b) and notes where the open condition's content starts. */
   const span = (a: number, b: number): void => {
-    depth.fill(braceDepth, a, b);
+    if (b - a === 1) depth[a] = braceDepth; else depth.fill(braceDepth, a, b);
     const top = conds[conds.length - 1];
     if (top && top.innerStart < 0) top.innerStart = a;
     lastTokenEnd = b;
   };
-  const space = (a: number, b: number): void => { depth.fill(braceDepth, a, b); };
+  const space = (a: number, b: number): void => { for (let k = a; k < b; k++) depth[k] = braceDepth; };
   /** Closes the innermost condition: outer [outerStart, outerEnd), inner [innerStart, innerEnd). */
   const closeCondition = (innerEnd: number, outerEnd: number): void => {
     const c = conds.pop()!;
@@ -73,8 +82,8 @@ export function lexPaint(text: string, syntax: LexerSyntax): Utf16Paint {
 
     if (inTemplate) {
       if (c === BACKSLASH) { const e = Math.min(n, i + 2); quote.fill(INNER, i, e); span(i, e); i = e; continue; }
-      if (c === 96) { quote[i] = DELIMITER; span(i, i + 1); inTemplate = false; i++; continue; }
-      if (c === 36 && text.charCodeAt(i + 1) === 123) { subs.push(braceDepth); span(i, i + 2); inTemplate = false; i += 2; continue; }
+      if (c === 96) { quote[i] = DELIMITER; span(i, i + 1); inTemplate = false; regexOk = false; i++; continue; }
+      if (c === 36 && text.charCodeAt(i + 1) === 123) { subs.push(braceDepth); span(i, i + 2); inTemplate = false; regexOk = true; i += 2; continue; }
       quote[i] = INNER; span(i, i + 1); i++; continue;
     }
 
@@ -89,25 +98,33 @@ export function lexPaint(text: string, syntax: LexerSyntax): Utf16Paint {
     if (isSpace(c)) { space(i, i + 1); i++; continue; }
 
     // Comments: block openers first (Lua's `--[[` also starts with the line marker `--`).
-    const block = blockOpeners.find(([open]) => text.startsWith(open, i));
-    if (block) { i = paintComment(text, i, blockCommentEnd(text, i, block[0], block[1], syntax.nestedComments === true), comment, span); continue; }
-    const marker = lineMarkers.find((m) => text.startsWith(m, i) && (m !== '#' || !syntax.hashAtWordStart || i === 0 || isSpace(text.charCodeAt(i - 1)) || text.charCodeAt(i - 1) === 59));
-    if (marker) { i = paintComment(text, i, lineEnd(text, i), comment, span); continue; }
+    if (c < 128 && commentStart[c]) {
+      const block = blockOpeners.find(([open]) => text.startsWith(open, i));
+      if (block) { i = paintComment(text, i, blockCommentEnd(text, i, block[0], block[1], syntax.nestedComments === true), comment, span); continue; }
+      const marker = lineMarkers.find((m) => text.startsWith(m, i) && (m !== '#' || !syntax.hashAtWordStart || i === 0 || isSpace(text.charCodeAt(i - 1)) || text.charCodeAt(i - 1) === 59));
+      if (marker) { i = paintComment(text, i, lineEnd(text, i), comment, span); continue; }
+    }
+
+    // JavaScript regular expressions: code, but their quotes and slashes must not open strings or comments.
+    if (c === 47 && regexOk && syntax.regexLiterals) {
+      const e = regexEnd(text, i);
+      if (e > 0) { pendingParen = false; span(i, e); regexOk = false; i = e; continue; }
+    }
 
     // Strings, with an optional prefix at a word start (r"…", b'x', u8"…", @"…").
     const wordStart = i === 0 || !isIdentUnit(text.charCodeAt(i - 1));
     let prefixEnd = i;
-    if (syntax.prefix && wordStart) {
+    if (syntax.prefix && wordStart && quoteSoon(text, i, quoteStart)) {
       syntax.prefix.lastIndex = i;
       if (syntax.prefix.test(text)) prefixEnd = syntax.prefix.lastIndex;
     }
-    const qc = text[prefixEnd];
-    const rule: QuoteRule | undefined = qc !== undefined ? syntax.quotes[qc] : undefined;
+    const qu = text.charCodeAt(prefixEnd);
+    const rule: QuoteRule | undefined = qu < 128 && quoteStart[qu] ? syntax.quotes[text[prefixEnd]] : undefined;
     const raw = prefixEnd > i && rawStringEnd(text, i, prefixEnd, syntax);
     if (raw) {
       pendingParen = false;
       quote.fill(DELIMITER, i, raw.openEnd); quote.fill(INNER, raw.openEnd, raw.closeStart); quote.fill(DELIMITER, raw.closeStart, raw.end);
-      span(i, raw.end); i = raw.end; continue;
+      regexOk = false; span(i, raw.end); i = raw.end; continue;
     }
     if (rule) {
       if (rule.template) {
@@ -118,27 +135,34 @@ export function lexPaint(text: string, syntax: LexerSyntax): Utf16Paint {
       if (str) {
         pendingParen = false;
         quote.fill(DELIMITER, i, str.openEnd); quote.fill(INNER, str.openEnd, str.closeStart); quote.fill(DELIMITER, str.closeStart, str.end);
-        span(i, str.end); i = str.end; continue;
+        regexOk = false; span(i, str.end); i = str.end; continue;
       }
     }
 
     if (isIdentStart(c)) {
       let e = i + 1;
       while (e < n && isIdentUnit(text.charCodeAt(e))) e++;
-      const word = text.slice(i, e);
+      // Keywords of interest are short: skip slicing long identifiers.
+      const word = e - i <= 10 ? text.slice(i, e) : '';
       if (syntax.ifStyle !== 'none' && ifWords.has(word) && wordStart
         && (syntax.ifStyle !== 'colon' || lineIsBlankBefore(text, i))) {
         span(i, e);
+        regexOk = false;
         if (syntax.ifStyle === 'paren') pendingParen = true;
         else conds.push({ style: syntax.ifStyle, nest, outerStart: i, innerStart: -1 });
         i = e; continue;
       }
       if (word === 'then' && conds.length > 0 && conds[conds.length - 1].style === 'line') endLine();
-      pendingParen = false;
+      regexOk = REGEX_AFTER.has(word);
+      if (word !== 'constexpr') pendingParen = false; // C++ `if constexpr (…)`
+      // Keyword blocks (shell then…fi, do…done): the opener counts, the closer no longer does.
+      if (blockOpenWords.has(word)) { braceDepth++; span(i, e); i = e; continue; }
+      if (blockCloseWords.has(word)) braceDepth = Math.max(0, braceDepth - 1);
       span(i, e); i = e; continue;
     }
 
-    // Punctuation.
+    // Punctuation. After a closing bracket or a number, `/` divides.
+    regexOk = !(c === 41 || c === 93 || c === 125 || (c >= 48 && c <= 57) || c === 46);
     if (c === 40 /* ( */) {
       span(i, i + 1);
       if (pendingParen) { pendingParen = false; conds.push({ style: 'paren', nest, outerStart: i, innerStart: i + 1 }); }
@@ -178,6 +202,36 @@ export function lexPaint(text: string, syntax: LexerSyntax): Utf16Paint {
 
   if (continued) paintIndentDepth(text, depth, quote, comment, continued);
   return paint;
+}
+
+/** Keywords after which a `/` starts a regular expression. */
+const REGEX_AFTER = new Set(['return', 'typeof', 'instanceof', 'in', 'of', 'new', 'delete', 'void', 'throw', 'case', 'do', 'else', 'yield', 'await']);
+
+/** End of the regular expression literal starting at the `/` at i, or -1 if none closes on the line. */
+function regexEnd(text: string, i: number): number {
+  let inClass = false;
+  for (let k = i + 1; k < text.length; k++) {
+    const c = text.charCodeAt(k);
+    if (c === LF || c === CR) return -1;
+    if (c === BACKSLASH) { k++; continue; }
+    if (c === 91) inClass = true;
+    else if (c === 93) inClass = false;
+    else if (c === 47 && !inClass) {
+      let e = k + 1;
+      while (e < text.length && isIdentUnit(text.charCodeAt(e))) e++; // flags
+      return e;
+    }
+  }
+  return -1;
+}
+
+/** Whether a quote (or Rust's raw-string `#`) follows within the few units a prefix spans. */
+function quoteSoon(text: string, i: number, quoteStart: Uint8Array): boolean {
+  for (let k = i; k < i + 4 && k < text.length; k++) {
+    const c = text.charCodeAt(k);
+    if (c < 128 && quoteStart[c]) return true;
+  }
+  return false;
 }
 
 function prevNonSpace(text: string, i: number): number {

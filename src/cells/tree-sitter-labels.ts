@@ -78,6 +78,7 @@ function paintTree(text: string, root: Node, language: Language, rules: GrammarR
   // Pre-order: a string is painted before the substitutions inside it unpaint their code, and
   // those before the strings nested in them paint again.
   for (const node of root.descendantsOfType(cls.names)) {
+    if (!node) continue;
     const kind = cls.kinds[node.typeId] ?? Kind.None;
     if (kind === Kind.None) continue;
     const start = node.startIndex;
@@ -124,24 +125,28 @@ function paintTree(text: string, root: Node, language: Language, rules: GrammarR
   return paint;
 }
 
+/** Named children that delimit a string: string_start, heredoc_end, raw_string_delimiter, … */
 const DELIMITER_NODE = /(^|_)(start|end|delimiter)$/;
+/** Anonymous children that delimit a string: quotes (Ruby aliases `%q(` to `"`), `<<<`, and the
+ *  parentheses of C++ raw strings. A brace in PHP's "{$x}" is not one. */
+const DELIMITER_TOKEN = /["'`]|^<<|^[()]$/;
 
 function isQuoteUnit(c: string): boolean { return c === '"' || c === "'" || c === '`'; }
 
-/** The content range of a string node: between its delimiter children when it has named
- *  children, else found in its text (prefix, run of quotes … run of quotes, suffix `#`s). */
+/** The content range of a string node: between its leading and trailing runs of delimiter
+ *  children; a leaf string (no children) is read from its text. */
 function stringInner(node: Node, text: string, start: number, end: number): [number, number] {
-  const first = node.firstNamedChild;
-  if (!first) return textualStringInner(text, start, end);
-  const last = node.lastNamedChild ?? first;
-  const firstType = first.type, lastType = last.type;
-  let a = DELIMITER_NODE.test(firstType) ? first.endIndex : first.startIndex;
-  let b = DELIMITER_NODE.test(lastType) ? last.startIndex : last.endIndex;
-  if (firstType === 'interpolation_start') while (a < end && isQuoteUnit(text[a])) a++; // C# $"…"
-  if (firstType === 'raw_string_delimiter') a++; // C++ R"d(…)d": the '(' after the delimiter
-  if (lastType === 'raw_string_delimiter') b--;
-  if (b < a) b = a;
-  return [a, b];
+  const kids = node.children;
+  if (kids.length === 0) return textualStringInner(text, start, end);
+  const isDelimiter = (k: Node | null): k is Node => !!k && (k.isNamed ? DELIMITER_NODE.test(k.type) : DELIMITER_TOKEN.test(k.type));
+  let f = 0;
+  while (f < kids.length && isDelimiter(kids[f])) f++;
+  let l = kids.length;
+  while (l > f && isDelimiter(kids[l - 1])) l--;
+  // Without delimiter children (Rust r#"…"#) the delimiters are the gaps around the content.
+  const a = f > 0 ? kids[f - 1]!.endIndex : kids[0]?.startIndex ?? start;
+  const b = l < kids.length ? kids[l]!.startIndex : kids[kids.length - 1]?.endIndex ?? end;
+  return [a, Math.max(a, b)];
 }
 
 function textualStringInner(text: string, start: number, end: number): [number, number] {

@@ -11,16 +11,16 @@ let dirOverride: string | undefined;
 let runtime: Promise<TreeSitterModule> | undefined;
 const parsers = new Map<string, Promise<Parser>>();
 
-/** Use the wasm files in `dir` (holding tree-sitter.wasm and tree-sitter-<lang>.wasm), e.g. the
- *  extension's `<extensionPath>/dist/tree-sitter`. Call before the first labelText. */
+/** Use only the wasm files in `dir` (holding tree-sitter.wasm and tree-sitter-<lang>.wasm), e.g.
+ *  the extension's `<extensionPath>/dist/tree-sitter`. Call before the first labelText. */
 export function setTreeSitterDir(dir: string): void {
   dirOverride = dir;
 }
 
 /** The first folder that holds tree-sitter.wasm, or undefined. */
 export function treeSitterDir(): string | undefined {
+  if (dirOverride) return fs.existsSync(path.join(dirOverride, 'tree-sitter.wasm')) ? dirOverride : undefined;
   const candidates: string[] = [];
-  if (dirOverride) candidates.push(dirOverride);
   if (typeof __dirname === 'string') {
     candidates.push(path.join(__dirname, 'tree-sitter'), path.join(__dirname, '..', 'tree-sitter'));
   }

@@ -1,19 +1,29 @@
 // lstm-lens: the headless command line over the same engine as the extension.
 // Errors reach stderr as one sentence with a non-zero exit code (2 for bad usage).
 import { UsageError } from './args';
+import { bench } from './commands/bench';
+import { cells } from './commands/cells';
+import { complete } from './commands/complete';
 import { evaluate } from './commands/eval';
 import { sample } from './commands/sample';
+import { trace } from './commands/trace';
 import { train } from './commands/train';
 
-const commands: Record<string, (argv: string[]) => Promise<number>> = { train, eval: evaluate, sample };
+const commands: Record<string, (argv: string[]) => Promise<number>> = { train, eval: evaluate, sample, cells, trace, bench, complete };
 
 const USAGE = `usage: lstm-lens <command> [options]
 
   train <path...> --out FILE [--val <path...>] [--raw] [--cell lstm|gru|rnn] [--layers 2] [--hidden 256]
         [--dropout 0] [--seq 64] [--batch 32] [--optimizer adam|rmsprop|adagrad|momentum|sgd] [--lr 2e-3]
         [--clip 5] [--minutes M] [--steps N] [--epochs E] [--threads N] [--seed S] [--resume] [--json]
-  eval   --model FILE <path...> [--raw] [--json]
+  eval   --model FILE <path...> [--raw] [--mixture] [--json]
   sample --model FILE [--prime TEXT] [--length N] [--temperature T] [--seed S]
+  complete --model FILE [--component mixture|lstm|ngram] [--decoding greedy|beam] [--scope line|block]
+        [--threshold BITS|inf] [--alternatives N]   JSON lines on stdin {"id","context","max_chars","path"?}
+        -> stdout {"id","completion"}
+  cells  --model FILE <path...> [--raw] [--language L] [--json] [--top K] [--max-chars N]
+  trace  --model FILE <file> [--raw] --cells L:i[,L:i...] [--json]
+  bench  [--config A|B|C] [--threads N] [--backend auto|wasm|ref] [--json]
 `;
 
 export async function main(argv: string[]): Promise<number> {

@@ -26,6 +26,8 @@ export function createRefKernels(): Kernels {
     gatherColumnsBackward,
     cellForward,
     cellBackward,
+    recurrentForward,
+    recurrentBackward,
     softmaxCrossEntropy,
   };
 }
@@ -185,6 +187,45 @@ function cellBackward(cell: CellType, B: number, H: number, dh: Float32Array, dc
         dhPrev[u] = 0;
       }
     }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The recurrence of one layer over T steps, written as the per-step ops above (the oracle for a
+// backend's fused version). hs, cs ((T+1)·B, H): block t is the state before step t.
+
+function gatesOf(cell: CellType): number {
+  return cell === 'lstm' ? 4 : cell === 'gru' ? 3 : 1;
+}
+
+function recurrentForward(cell: CellType, T: number, B: number, H: number, xg: Float32Array, whh: Float32Array,
+  bhh: Float32Array | null, hs: Float32Array, cs: Float32Array, act: Float32Array, hg: Float32Array | null): void {
+  const GH = gatesOf(cell) * H, n = B * H, ng = B * GH;
+  if (!hg && cell === 'gru') throw new Error('The GRU recurrence must keep every step\'s hg for its backward.');
+  const hgStep = hg ? null : new Float32Array(ng);
+  for (let t = 0; t < T; t++) {
+    const hgT = hg ? hg.subarray(t * ng, (t + 1) * ng) : hgStep!;
+    const hPrev = hs.subarray(t * n, (t + 1) * n), cPrev = cs.subarray(t * n, (t + 1) * n);
+    matmul(hgT, hPrev, whh, bhh, B, H, GH, false);
+    cellForward(cell, B, H, xg.subarray(t * ng, (t + 1) * ng), hgT, hPrev, cPrev,
+      hs.subarray((t + 1) * n, (t + 2) * n), cs.subarray((t + 1) * n, (t + 2) * n), act.subarray(t * ng, (t + 1) * ng));
+  }
+}
+
+function recurrentBackward(cell: CellType, T: number, B: number, H: number, dY: Float32Array, hs: Float32Array,
+  cs: Float32Array, act: Float32Array, hg: Float32Array | null, whh: Float32Array,
+  dxg: Float32Array, dhg: Float32Array, dwhh: Float32Array, dbhh: Float32Array | null): void {
+  const GH = gatesOf(cell) * H, n = B * H, ng = B * GH;
+  if (cell === 'gru' && (!hg || dhg === dxg)) throw new Error('The GRU backward needs hg and separate dxg and dhg arrays.');
+  const dh = new Float32Array(n), dc = new Float32Array(n);   // ∂/∂h_t, ∂/∂c_t flowing back
+  for (let t = T - 1; t >= 0; t--) {
+    for (let i = 0; i < n; i++) dh[i] += dY[t * n + i];
+    const hPrev = hs.subarray(t * n, (t + 1) * n), cPrev = cs.subarray(t * n, (t + 1) * n);
+    const dhgT = dhg.subarray(t * ng, (t + 1) * ng);
+    cellBackward(cell, B, H, dh, dc, act.subarray(t * ng, (t + 1) * ng), hg ? hg.subarray(t * ng, (t + 1) * ng) : act.subarray(t * ng, (t + 1) * ng),
+      hPrev, cPrev, cs.subarray((t + 1) * n, (t + 2) * n), dxg.subarray(t * ng, (t + 1) * ng), dhgT, dh, dc);
+    // dh += dhg_t · W_hh (not needed below t = 0);  dW_hh += dhg_tᵀ · h_{t-1};  db_hh += Σ dhg_t
+    matmulBackward(t > 0 ? dh : null, dwhh, dbhh, dhgT, hPrev, whh, B, H, GH);
   }
 }
 

@@ -61,6 +61,26 @@ export interface Kernels {
     act: Float32Array, hg: Float32Array, hPrev: Float32Array, cPrev: Float32Array, c: Float32Array,
     dxg: Float32Array, dhg: Float32Array, dhPrev: Float32Array, dcPrev: Float32Array): void;
 
+  /** The recurrence of one layer over a chunk of T steps: for t = 0..T−1
+   *    hg_t = h_{t-1}·W_hhᵀ + b_hh;  cellForward(xg_t, hg_t, h_{t-1}, c_{t-1}) -> h_t, c_t, act_t.
+   *  xg (T·B, G·H) input projections (b_ih included); whh (G·H, H); bhh (G·H) or null;
+   *  hs, cs ((T+1)·B, H): row block 0 holds the carried-in h, c (read), block t+1 gets h_t, c_t
+   *  (cs: LSTM only, but sized alike for every cell); act (T·B, G·H) out;
+   *  hg (T·B, G·H) out, every step's hg, or null to keep it in scratch (LSTM/RNN only: GRU's
+   *  backward reads it). Equal to T matmul + cellForward calls. */
+  recurrentForward(cell: CellType, T: number, B: number, H: number, xg: Float32Array, whh: Float32Array,
+    bhh: Float32Array | null, hs: Float32Array, cs: Float32Array, act: Float32Array, hg: Float32Array | null): void;
+
+  /** Backpropagation through the T steps of recurrentForward (truncated: no gradient flows into
+   *  the carried-in state). dY (T·B, H) the gradient on h_t from outside the recurrence (the layer
+   *  above or the decoder); hs, cs, act, hg as recurrentForward left them (hg only for GRU).
+   *  Out (overwritten): dxg, dhg (T·B, G·H) the gradients on every step's xg and hg (dhg may be
+   *  the same array as dxg for LSTM and RNN, where they are equal; not for GRU).
+   *  Accumulated: dwhh (G·H, H) += Σ_t dhg_tᵀ·h_{t-1};  dbhh (G·H) += Σ_t,b dhg_t (when not null). */
+  recurrentBackward(cell: CellType, T: number, B: number, H: number, dY: Float32Array, hs: Float32Array,
+    cs: Float32Array, act: Float32Array, hg: Float32Array | null, whh: Float32Array,
+    dxg: Float32Array, dhg: Float32Array, dwhh: Float32Array, dbhh: Float32Array | null): void;
+
   /** Softmax cross-entropy over M rows of V logits, forward and backward together.
    *  Returns Σ −ln p(target) in nats over rows whose target ≥ 0 (a negative target is masked).
    *  Writes dlogits (M,V) = (softmax(logits) − onehot(target)) · gradScale (zero rows where masked).

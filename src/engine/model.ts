@@ -24,7 +24,7 @@ interface LayerActs {
   hs: Float32Array;           // ((T+1)·B, H)
   cs: Float32Array;           // ((T+1)·B, H) (LSTM; unused otherwise but kept for uniform calls)
   act: Float32Array;          // (T·B, G·H)
-  hg: Float32Array;           // GRU: (T·B, G·H), read by backward; LSTM/RNN: (B, G·H) scratch
+  hg: Float32Array | null;    // GRU: (T·B, G·H), read by backward; LSTM/RNN: null (kernel scratch)
   mask: Float32Array | null;  // (T·B, H) inverted-dropout mask, layers 0..L-2 when dropout > 0
   y: Float32Array | null;     // (T·B, H) masked output, same layers
 }
@@ -53,11 +53,7 @@ export class CharRNN {
   private readonly logits: Float32Array;   // (T·B, V); overwritten in place by dlogits
   private readonly dY: Float32Array;       // (T·B, H) gradient on the current layer's output
   private readonly dX: Float32Array;       // (T·B, H) gradient on its input (the layer below's output)
-  private readonly dhg: Float32Array;      // (B, G·H)
-  private readonly dhTot: Float32Array;    // (B, H) total ∂/∂h_t
-  private readonly dhNext: Float32Array;   // (B, H) ∂/∂h_t arriving from step t+1
-  private readonly dcNext: Float32Array;   // (B, H) ∂/∂c_t arriving from step t+1
-  private readonly dcPrev: Float32Array;   // (B, H) swapped with dcNext each step
+  private readonly dhg: Float32Array | null;   // GRU: (T·B, G·H) gradient on hg; LSTM/RNN: it equals dxg
   private dropped = false;                 // whether the last forward applied dropout (backward must match)
 
   constructor(readonly config: ModelConfig, readonly kernels: Kernels, maxB: number, maxT: number) {
@@ -89,7 +85,7 @@ export class CharRNN {
         hs: K.alloc((maxT + 1) * maxB * H),
         cs: K.alloc((maxT + 1) * maxB * H),
         act: K.alloc(TB * GH),
-        hg: K.alloc((config.cell === 'gru' ? maxT : 1) * maxB * GH),
+        hg: config.cell === 'gru' ? K.alloc(TB * GH) : null,
         mask: dropHere ? K.alloc(TB * H) : null,
         y: dropHere ? K.alloc(TB * H) : null,
       });
@@ -100,11 +96,7 @@ export class CharRNN {
     this.logits = K.alloc(TB * V);
     this.dY = K.alloc(TB * H);
     this.dX = K.alloc(TB * H);
-    this.dhg = K.alloc(maxB * GH);
-    this.dhTot = K.alloc(maxB * H);
-    this.dhNext = K.alloc(maxB * H);
-    this.dcNext = K.alloc(maxB * H);
-    this.dcPrev = K.alloc(maxB * H);
+    this.dhg = config.cell === 'gru' ? K.alloc(TB * GH) : null;
   }
 
   /** PyTorch's default: every tensor U(-1/sqrt(H), 1/sqrt(H)) (nn.Linear's bound is 1/sqrt(in) = the same). */
@@ -168,18 +160,10 @@ export class CharRNN {
       // input projection for all steps at once: xg (T·B, G·H)
       if (k === 0) K.gatherColumns(xg, p.wih, p.bih, ids, TB, GH, V);
       else K.matmul(xg, this.layerOutput(k - 1, T, B, this.dropped), p.wih, p.bih, TB, H, GH, false);
-      // carried-in state -> hs, cs block 0
+      // carried-in state -> hs, cs block 0; then the recurrence over all T steps
       a.hs.set(state.h.subarray(k * B * H, (k + 1) * B * H), 0);
       a.cs.set(state.c.subarray(k * B * H, (k + 1) * B * H), 0);
-      // the recurrence, step by step
-      for (let t = 0; t < T; t++) {
-        const hPrev = a.hs.subarray(t * B * H, (t + 1) * B * H), h = a.hs.subarray((t + 1) * B * H, (t + 2) * B * H);
-        const cPrev = a.cs.subarray(t * B * H, (t + 1) * B * H), c = a.cs.subarray((t + 1) * B * H, (t + 2) * B * H);
-        const hg = cell === 'gru' ? a.hg.subarray(t * B * GH, (t + 1) * B * GH) : a.hg.subarray(0, B * GH);
-        K.matmul(hg, hPrev, p.whh, p.bhh, B, H, GH, false);
-        K.cellForward(cell, B, H, xg.subarray(t * B * GH, (t + 1) * B * GH), hg, hPrev, cPrev, h, c,
-          a.act.subarray(t * B * GH, (t + 1) * B * GH));
-      }
+      K.recurrentForward(cell, T, B, H, xg, p.whh, p.bhh, a.hs, a.cs, a.act, a.hg);
       // carry out the final state
       state.h.set(a.hs.subarray(T * B * H, (T + 1) * B * H), k * B * H);
       if (cell === 'lstm') state.c.set(a.cs.subarray(T * B * H, (T + 1) * B * H), k * B * H);
@@ -222,27 +206,10 @@ export class CharRNN {
       this.layerOutput(this.L - 1, T, B, false), this.decW, TB, H, V);
 
     const dxg = this.xg.subarray(0, TB * GH);    // the forward's xg is dead by now: reuse it
-    const dhTot = this.dhTot.subarray(0, B * H), dhg = this.dhg.subarray(0, B * GH);
     for (let k = this.L - 1; k >= 0; k--) {
       const p = this.p[k], g = this.g[k], a = this.acts[k];
-      // BPTT: the gradient on h_t is dY_t (from above) + what flows back from step t+1
-      const dhNext = this.dhNext.subarray(0, B * H);
-      let dcNext = this.dcNext.subarray(0, B * H);
-      let dcPrev = this.dcPrev.subarray(0, B * H);
-      dhNext.fill(0); dcNext.fill(0);
-      for (let t = T - 1; t >= 0; t--) {
-        const dYt = dY.subarray(t * B * H, (t + 1) * B * H);
-        for (let i = 0; i < B * H; i++) dhTot[i] = dYt[i] + dhNext[i];
-        const hPrev = a.hs.subarray(t * B * H, (t + 1) * B * H);
-        const cPrev = a.cs.subarray(t * B * H, (t + 1) * B * H), c = a.cs.subarray((t + 1) * B * H, (t + 2) * B * H);
-        const hg = cell === 'gru' ? a.hg.subarray(t * B * GH, (t + 1) * B * GH) : a.hg.subarray(0, B * GH);
-        // dxg_t, dhg (B, G·H); dhNext <- the direct part of ∂/∂h_{t-1}; dcPrev <- ∂/∂c_{t-1}
-        K.cellBackward(cell, B, H, dhTot, dcNext, a.act.subarray(t * B * GH, (t + 1) * B * GH), hg, hPrev, cPrev, c,
-          dxg.subarray(t * B * GH, (t + 1) * B * GH), dhg, dhNext, dcPrev);
-        // through W_hh: dhNext += dhg · W_hh;  dW_hh += dhgᵀ · h_{t-1};  db_hh += Σ dhg
-        K.matmulBackward(dhNext, g.whh, g.bhh, dhg, hPrev, p.whh, B, H, GH);
-        const tmp = dcNext; dcNext = dcPrev; dcPrev = tmp;
-      }
+      // BPTT through the chunk: dxg, dhg (T·B, G·H); dW_hh, db_hh accumulated
+      K.recurrentBackward(cell, T, B, H, dY, a.hs, a.cs, a.act, a.hg, p.whh, dxg, this.dhg ?? dxg, g.whh, g.bhh);
       // input projection over all steps at once
       if (k === 0) {
         K.gatherColumnsBackward(g.wih, g.bih, dxg, this.ids, TB, GH, V);

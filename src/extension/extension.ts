@@ -3,6 +3,8 @@
 // training-panel, training-ui).
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { CellsPanel } from './cells-panel';
+import { Completions } from './completion-provider';
 import { ModelStore } from './model-store';
 import { Notifier } from './notify';
 import { StatusBar } from './status-bar';
@@ -21,6 +23,8 @@ export interface LstmLensApi {
   readonly panel: TrainingPanel;
   readonly messages: Notifier['log'];
   readonly statusBarItem: vscode.StatusBarItem;
+  readonly cellsPanel: CellsPanel;
+  readonly completions: Completions;
 }
 
 let controller: TrainingController | undefined;
@@ -47,14 +51,20 @@ export function activate(context: vscode.ExtensionContext): LstmLensApi {
   register('lstmLens.reset', (args?: { confirm?: boolean }) => commands.reset(args));
   register('lstmLens.generateSample', (args?: { length?: number; temperature?: number }) => commands.generateSample(args));
   register('lstmLens.exportModel', (uri?: vscode.Uri) => commands.exportModel(uri));
-  register('lstmLens.importModel', (uri?: vscode.Uri) => commands.importModel(uri));
+  register('lstmLens.importModel', (uri?: vscode.Uri, args?: { confirm?: boolean }) => commands.importModel(uri, args));
   register('lstmLens.showTraining', () => commands.showTraining());
+  const cellsPanel = new CellsPanel(context.extensionUri, store, controller);
+  register('lstmLens.showCellActivations', () => cellsPanel.show());
+  context.subscriptions.push(cellsPanel);
   context.subscriptions.push(notify, statusBar, panel);
+  // Inline ghost completions, computed in their own worker.
+  const completions = new Completions({ context, store, controller, notify, workerPath: path.join(context.extensionPath, 'dist', 'complete-worker.js') });
+  context.subscriptions.push(completions);
 
   // The stored model of this workspace: read (and checked) once at startup.
   void commands.loadStoredModel();
 
-  return { store, controller, commands, history, panel, messages: notify.log, statusBarItem: statusBar.item };
+  return { store, controller, commands, history, panel, messages: notify.log, statusBarItem: statusBar.item, cellsPanel, completions };
 }
 
 /** VS Code closing mid-training: ask the worker to save and end (the last periodic save is on disk either way). */

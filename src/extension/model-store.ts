@@ -3,7 +3,7 @@
 // (model.safetensors.corrupt-<time>), so nothing is lost and the next run starts clean.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Checkpoint } from '../engine/checkpoint';
+import { Checkpoint, decodeCheckpoint } from '../engine/checkpoint';
 import { loadCheckpointAsync, trainingStatePath } from '../node/checkpoint-file';
 import { writeFileAtomicAsync } from '../node/atomic-write';
 
@@ -84,18 +84,28 @@ export class ModelStore {
     await writeFileAtomicAsync(target, await fs.promises.readFile(file));
   }
 
+  /** Reads and validates a model file without storing it; throws one clear sentence. */
+  async validate(source: string): Promise<ModelSummary> {
+    try {
+      return summarize(await loadCheckpointAsync(source));
+    } catch (e) {
+      throw new Error(`Cannot import ${path.basename(source)}: ${(e as Error).message}`);
+    }
+  }
+
   /** Validates `source` fully, then replaces the stored model with it (its optimizer state is dropped). */
   async importFrom(source: string): Promise<ModelSummary> {
+    const bytes = await fs.promises.readFile(source);
     let checkpoint: Checkpoint;
     try {
-      checkpoint = await loadCheckpointAsync(source);
+      checkpoint = decodeCheckpoint(bytes);   // the very bytes that are stored
     } catch (e) {
       throw new Error(`Cannot import ${path.basename(source)}: ${(e as Error).message}`);
     }
     this.ensureDir();
     const file = this.modelPath!;
     fs.rmSync(trainingStatePath(file), { force: true });
-    await writeFileAtomicAsync(file, await fs.promises.readFile(source));
+    await writeFileAtomicAsync(file, bytes);
     return summarize(checkpoint);
   }
 }

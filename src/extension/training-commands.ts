@@ -46,8 +46,9 @@ export class TrainingCommands {
 
   // ---- reading the stored model ------------------------------------------------------------
 
-  /** Reads the stored model (at startup and after every run); reports and moves aside a corrupt one. */
-  async loadStoredModel(): Promise<ModelSummary | undefined> {
+  /** Reads the stored model (at startup and after every run); reports and moves aside a corrupt one.
+   *  keepHistory: the model is the one just trained, so the panel keeps the run's curves. */
+  async loadStoredModel(opts: { keepHistory?: boolean } = {}): Promise<ModelSummary | undefined> {
     const stored = await this.store.read();
     if (stored.state === 'corrupt') {
       this.model = undefined;
@@ -56,7 +57,7 @@ export class TrainingCommands {
       return undefined;
     }
     this.model = stored.state === 'ok' ? stored.summary : undefined;
-    this.ui.setModel(this.model, this.model ? 'ready' : 'none');
+    this.ui.setModel(this.model, this.model ? 'ready' : 'none', opts.keepHistory);
     return this.model;
   }
 
@@ -167,7 +168,7 @@ export class TrainingCommands {
     return target;
   }
 
-  async importModel(source?: vscode.Uri): Promise<boolean> {
+  async importModel(source?: vscode.Uri, args?: { confirm?: boolean }): Promise<boolean> {
     if (!vscode.workspace.isTrusted) return this.refuseUntrusted('import a model'), false;
     if (this.controller.running) {
       void this.notify.warn('Stop training before importing a model (LSTM Lens: Stop Training).');
@@ -182,7 +183,13 @@ export class TrainingCommands {
       filters: { 'Safetensors model': ['safetensors'] },
     }))?.[0];
     if (!source) return false;
-    if (this.store.exists()) {
+    try {
+      await this.store.validate(source.fsPath);   // refuse a bad file before asking anything
+    } catch (e) {
+      void this.notify.error((e as Error).message);
+      return false;
+    }
+    if (this.store.exists() && args?.confirm !== false) {
       const choice = await vscode.window.showWarningMessage(
         'Replace the trained model of this workspace with the imported one?', { modal: true }, 'Replace');
       if (choice !== 'Replace') return false;
@@ -287,7 +294,7 @@ export class TrainingCommands {
     this.lastOutcome = o;
     switch (o.kind) {
       case 'done': {
-        await this.loadStoredModel();
+        await this.loadStoredModel({ keepHistory: true });
         this.ui.setIdleState(o.reason === 'stopped' ? 'stopped' : 'ready');
         const score = o.valBpc !== undefined ? `${bpc(o.valBpc)} bits/char on held-out files` : 'no held-out files to score on';
         void this.notify.info(o.reason === 'stopped'
@@ -302,15 +309,18 @@ export class TrainingCommands {
           this.ui.setModel(undefined, 'failed');
           this.reportCorrupt(o.message, movedTo);
         } else {
-          await this.loadStoredModel();
+          if (o.detail) this.notify.trace(o.detail);
+          await this.loadStoredModel({ keepHistory: true });
           this.ui.setIdleState('failed');
           const prefix = o.code === 'empty-corpus' ? 'LSTM Lens found nothing to train on. '
             : o.code === 'diverged' ? 'LSTM Lens stopped training: ' : o.code === 'bad-settings' ? 'LSTM Lens cannot train with these settings: ' : 'LSTM Lens training failed: ';
-          void this.notify.error(prefix + o.message + this.keptNote());
+          // runTraining words its advice for the CLI; say it in settings
+          const message = o.message.replace(/a smaller --lr/, 'a smaller lstmLens.learningRate (and Reset Model, as a stored model keeps its own)');
+          void this.notify.error(prefix + message + this.keptNote());
         }
         break;
       case 'crashed': {
-        await this.loadStoredModel();
+        await this.loadStoredModel({ keepHistory: true });
         this.ui.setIdleState('failed');
         const why = o.outOfMemory
           ? 'ran out of memory; lower lstmLens.hiddenSize, lstmLens.batchSize or lstmLens.maxCorpusMB'

@@ -16,7 +16,7 @@ export type StartedMessage = Extract<WorkerMessage, { type: 'started' }>;
 
 export type RunOutcome =
   | { kind: 'done'; reason: 'budget' | 'stopped'; step: number; charsSeen: number; valBpc?: number; remainingMs: number }
-  | { kind: 'failed'; code: FailureCode; message: string }
+  | { kind: 'failed'; code: FailureCode; message: string; detail?: string }
   | { kind: 'crashed'; message: string; outOfMemory: boolean };
 
 export interface LiveRun {
@@ -101,7 +101,7 @@ export class TrainingController extends EventEmitter {
               remainingMs: m.reason === 'stopped' ? Math.max(0, job.budgetMs - used) : 0 };
             break;
           }
-          case 'failed': outcome = { kind: 'failed', code: m.code, message: m.message }; break;
+          case 'failed': outcome = { kind: 'failed', code: m.code, message: m.message, detail: m.detail }; break;
         }
       });
       // An uncaught exception in the worker, or V8 running out of the heap we allowed it.

@@ -33,10 +33,10 @@ export class TrainingUi {
   }
 
   /** The stored model changed (loaded, trained, imported, reset). */
-  setModel(model: ModelSummary | undefined, idle: IdleState): void {
+  setModel(model: ModelSummary | undefined, idle: IdleState, keepHistory = false): void {
     this.model = model;
     this.idle = idle;
-    if (!this.controller.running) this.history.reset(model?.valHistory ?? []);
+    if (!keepHistory && !this.controller.running) this.history.reset(model?.valHistory ?? []);
     this.refresh(true);
   }
 
@@ -73,7 +73,10 @@ export class TrainingUi {
     if (live) {
       const state = live.phase === 'collecting' ? 'reading files' : live.phase === 'stopping' ? 'saving' : 'training';
       const p = live.progress, s = live.started;
-      if (s) lines.push(`Model: ${s.config.layers}×${s.config.hidden} ${s.config.cell.toUpperCase()}, vocabulary ${s.config.vocabSize}${s.resumed ? ' (resumed)' : ''}`);
+      if (s) {
+        lines.push(`Model: ${s.config.layers}×${s.config.hidden} ${s.config.cell.toUpperCase()}, vocabulary ${s.config.vocabSize}${s.resumed ? ' (resumed)' : ''}`,
+          `Engine: ${s.backend}, ${plural(s.threads, 'thread')}`);
+      }
       if (p) {
         lines.push(`Validation: ${bpc(p.valBpc)} bits/char`, `Train: ${bpc(p.trainBpc)} bits/char`,
           `Speed: ${compact(p.charsPerSecond)} chars/s`, `Seen: ${compact(p.charsSeen)} characters, step ${p.step}`,

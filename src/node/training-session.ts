@@ -14,6 +14,8 @@ import { Rng } from '../engine/rng';
 import { Trainer, TrainerExport } from '../engine/trainer';
 import { Vocab, buildVocab, vocabFromChars } from '../corpus/vocab';
 import { loadCheckpoint, loadTrainingState } from './checkpoint-file';
+import { ParallelTrainer } from './parallel-trainer';
+import type { StepTrainer } from './training-run';
 
 export interface SessionSettings {
   cell: ModelConfig['cell'];
@@ -25,6 +27,10 @@ export interface SessionSettings {
   optimizer: TrainConfig['optimizer'];
   learningRate: number;
   seed: number;
+  /** Compute threads: 1 trains on this thread; more split each batch over worker threads. */
+  threads: number;
+  /** Further training options for a new model (clipping, learning-rate decay, ...). */
+  extra?: Partial<TrainConfig>;
 }
 
 export interface SessionInput {
@@ -38,7 +44,11 @@ export interface SessionInput {
 
 export interface PreparedSession {
   model: CharRNN;
-  trainer: Trainer;
+  trainer: StepTrainer;
+  /** Compute threads actually used. */
+  threads: number;
+  /** Ends the extra threads of a parallel trainer (a no-op for one thread). */
+  close(): Promise<void>;
   train: TrainConfig;
   vocab: Vocab;
   data: Int32Array;
@@ -61,7 +71,7 @@ export class CorruptCheckpointError extends Error {
 /** Thrown when the corpus has too little text to train on. */
 export class NotEnoughTextError extends Error {}
 
-export function prepareSession(input: SessionInput): PreparedSession {
+export async function prepareSession(input: SessionInput): Promise<PreparedSession> {
   const { settings, kernels } = input;
   let ck: Checkpoint | undefined;
   if (input.checkpointPath && fs.existsSync(input.checkpointPath)) {
@@ -79,7 +89,7 @@ export function prepareSession(input: SessionInput): PreparedSession {
   };
   const wanted: TrainConfig = {
     ...DEFAULT_TRAIN, seqLength: settings.seqLength, batchSize: settings.batchSize, optimizer: settings.optimizer,
-    learningRate: settings.learningRate, seed: settings.seed,
+    learningRate: settings.learningRate, seed: settings.seed, ...settings.extra,
   };
   const train: TrainConfig = ck ? { ...DEFAULT_TRAIN, ...ck.train } : wanted;
   const settingsIgnored = ck ? describeIgnored(ck, settings, train) : undefined;
@@ -91,7 +101,9 @@ export function prepareSession(input: SessionInput): PreparedSession {
   }
 
   const model = new CharRNN(config, kernels, Math.min(train.batchSize, Math.max(1, Math.floor(data.length / (train.seqLength + 1)))), train.seqLength);
-  const trainer = new Trainer(model, train, data);
+  // Data-parallel over several threads when asked (and when there are streams to share).
+  const parallel = settings.threads > 1 ? await ParallelTrainer.create(model, train, data, { threads: settings.threads }) : undefined;
+  const trainer: StepTrainer = parallel ?? new Trainer(model, train, data);
   let stateNotice: string | undefined;
   if (ck) {
     model.params.set(ck.params);
@@ -110,6 +122,7 @@ export function prepareSession(input: SessionInput): PreparedSession {
     : { steps: 0, charsSeen: 0, elapsedMs: 0, valBpcHistory: [] };
   return {
     model, trainer, train, vocab, data, val, progress, resumed: !!ck, settingsIgnored, stateNotice,
+    threads: parallel?.threads ?? 1, close: async () => { await parallel?.close(); },
   };
 }
 

@@ -76,6 +76,8 @@ export type WorkerMessage =
   | { type: 'corpus'; files: number; chars: number; trainFiles: number; valFiles: number;
       skipped: SkipTally; /** "3 binary files and 2 ignored files or folders", or '' */ skippedSummary: string }
   | { type: 'started'; resumed: boolean; step: number; charsSeen: number; params: number;
+      /** numeric backend ("WebAssembly (simd)", ...) and compute threads */
+      backend: string; threads: number;
       config: { cell: CellType; layers: number; hidden: number; vocabSize: number };
       /** [charsSeen, val bpc] from earlier runs of this model, oldest first */
       valHistory: [number, number][];
@@ -87,4 +89,4 @@ export type WorkerMessage =
   | { type: 'saved'; path: string; step: number; charsSeen: number }
   | { type: 'sample'; id: number; text: string }      // answer to a HostMessage 'sample' / a SampleJob
   | { type: 'done'; reason: 'budget' | 'stopped'; step: number; charsSeen: number; valBpc?: number }
-  | { type: 'failed'; code: FailureCode; message: string };
+  | { type: 'failed'; code: FailureCode; message: string; /** a stack trace, for the output channel */ detail?: string };

@@ -12,6 +12,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { buildCorpus, collectCorpus } from '../corpus';
 import { describeSkips, NoUsableTextError } from '../corpus/skips';
+import { CorpusNGramWriter } from '../complete/load';
 import { sample } from '../engine/sample';
 import { saveCheckpoint } from '../node/checkpoint-file';
 import { pickKernels } from '../node/kernels';
@@ -23,7 +24,7 @@ import type { FailureCode, HostMessage, SampleJob, SkipTally, TrainJob, WorkerMe
 
 const port = parentPort!;
 const post = (m: WorkerMessage) => port.postMessage(m);
-const fail = (code: FailureCode, message: string) => post({ type: 'failed', code, message });
+const fail = (code: FailureCode, message: string, detail?: string) => post({ type: 'failed', code, message, detail });
 
 async function train(job: TrainJob): Promise<void> {
   let stopRequested = false;
@@ -50,7 +51,7 @@ async function train(job: TrainJob): Promise<void> {
 
   // 2. The model: resumed from the stored checkpoint when there is one, else new.
   const picked = pickKernels('auto');
-  session = prepareSession({
+  session = await prepareSession({
     trainText: split.train, valTexts: split.val ? [split.val] : [], checkpointPath: job.checkpointPath,
     kernels: picked.kernels, settings: job.settings,
   });
@@ -59,28 +60,37 @@ async function train(job: TrainJob): Promise<void> {
   const cfg = session.model.config;
   post({
     type: 'started', resumed: session.resumed, step: session.progress.steps, charsSeen: session.progress.charsSeen,
-    params: session.model.params.length, config: { cell: cfg.cell, layers: cfg.layers, hidden: cfg.hidden, vocabSize: cfg.vocabSize },
+    params: session.model.params.length, backend: picked.description, threads: session.threads, config: { cell: cfg.cell, layers: cfg.layers, hidden: cfg.hidden, vocabSize: cfg.vocabSize },
     valHistory: session.progress.valBpcHistory.slice(), settingsIgnored: session.settingsIgnored,
   });
 
   // 3. Train until the budget ends or the host says stop; every save is atomic.
   const s = session;
-  const result = await runTraining({
-    model: s.model, trainer: s.trainer, train: s.train, vocab: [...s.vocab.chars], val: s.val,
-    unkId: s.vocab.unkId, outOfVocabCodePoints: s.vocab.outOfVocabCodePoints,
-    budget: { minutes: job.budgetMs / 60_000 }, progress: s.progress,
-    save: (ck, state) => {
-      saveCheckpoint(job.checkpointPath, ck, state);
-      post({ type: 'saved', path: job.checkpointPath, step: ck.training.steps, charsSeen: ck.training.charsSeen });
-    },
-    onProgress: (e) => post({
-      type: 'progress', step: e.step, epoch: e.epoch, charsSeen: e.charsSeen, charsPerSecond: e.charsPerSecond,
-      trainBpc: e.trainBpc, valBpc: e.valBpc, elapsedMs: e.elapsedMs, etaMs: e.etaMs, lr: e.lr, sample: e.sample,
-    }),
-    onNotice: (message) => post({ type: 'notice', message }),
-    shouldStop: () => stopRequested,
-    progressEveryMs: job.progressEveryMs, evalEveryMs: job.evalEveryMs, sampleEveryMs: job.sampleEveryMs, saveEveryMs: job.saveEveryMs,
-  });
+  // the corpus n-gram that completions mix with the LSTM, written beside the checkpoint at its first save
+  const ngram = new CorpusNGramWriter(job.checkpointPath, s.data, s.vocab.chars, split.trainFiles);
+  let result;
+  try {
+    result = await runTraining({
+      model: s.model, trainer: s.trainer, train: s.train, vocab: [...s.vocab.chars], val: s.val,
+      unkId: s.vocab.unkId, outOfVocabCodePoints: s.vocab.outOfVocabCodePoints,
+      budget: { minutes: job.budgetMs / 60_000 }, progress: s.progress,
+      save: (ck, state) => {
+        const failed = ngram.save();
+        if (failed) post({ type: 'notice', message: failed });
+        saveCheckpoint(job.checkpointPath, ck, state);
+        post({ type: 'saved', path: job.checkpointPath, step: ck.training.steps, charsSeen: ck.training.charsSeen });
+      },
+      onProgress: (e) => post({
+        type: 'progress', step: e.step, epoch: e.epoch, charsSeen: e.charsSeen, charsPerSecond: e.charsPerSecond,
+        trainBpc: e.trainBpc, valBpc: e.valBpc, elapsedMs: e.elapsedMs, etaMs: e.etaMs, lr: e.lr, sample: e.sample,
+      }),
+      onNotice: (message) => post({ type: 'notice', message }),
+      shouldStop: () => stopRequested,
+      progressEveryMs: job.progressEveryMs, evalEveryMs: job.evalEveryMs, sampleEveryMs: job.sampleEveryMs, saveEveryMs: job.saveEveryMs,
+    });
+  } finally {
+    await s.close();
+  }
   post({ type: 'done', reason: result.reason, step: result.progress.steps, charsSeen: result.progress.charsSeen, valBpc: result.valBpc });
 }
 
@@ -103,13 +113,13 @@ function sampleStored(job: SampleJob): void {
 }
 
 /** One failure code per way a run can fail before or while training. */
-function classify(e: unknown): { code: FailureCode; message: string } {
+function classify(e: unknown): { code: FailureCode; message: string; detail?: string } {
   const message = e instanceof Error ? e.message : String(e);
   if (e instanceof CorruptCheckpointError) return { code: 'corrupt-checkpoint', message };
   if (e instanceof NoUsableTextError || e instanceof NotEnoughTextError) return { code: 'empty-corpus', message };
   if (/diverged/i.test(message)) return { code: 'diverged', message };
   if (/must be|Unknown (cell|optimizer)|too few/i.test(message)) return { code: 'bad-settings', message };
-  return { code: 'internal', message: e instanceof Error && e.stack ? e.stack : message };
+  return { code: 'internal', message, detail: e instanceof Error ? e.stack : undefined };
 }
 
 (async () => {
@@ -118,8 +128,8 @@ function classify(e: unknown): { code: FailureCode; message: string } {
     if (job.kind === 'train') await train(job);
     else sampleStored(job);
   } catch (e) {
-    const { code, message } = classify(e);
-    fail(code, message);
+    const { code, message, detail } = classify(e);
+    fail(code, message, detail);
   }
   // Let the thread end (the 'message' listener would keep it alive); posted messages still arrive.
   port.removeAllListeners('message');

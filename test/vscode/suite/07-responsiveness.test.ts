@@ -10,14 +10,17 @@ describe('responsiveness', () => {
     const api = await getApi();
     const run = vscode.commands.executeCommand('lstmLens.train');
     await waitFor('training to start', () => (api.controller.current?.progress?.step ?? 0) > 0, 30_000);
-    const h = monitorEventLoopDelay({ resolution: 10 });
+    // The histogram records each timer interval, so a delay is a value minus the resolution.
+    const resolution = 5;
+    const h = monitorEventLoopDelay({ resolution });
     h.enable();
     await new Promise((r) => setTimeout(r, 3000));
     h.disable();
     await vscode.commands.executeCommand('lstmLens.stop');
     await run;
-    const p99 = h.percentile(99) / 1e6, max = h.max / 1e6;
-    console.log(`      event-loop delay while training: p50 ${(h.percentile(50) / 1e6).toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${max.toFixed(1)} ms`);
+    const delay = (ns: number) => Math.max(0, ns / 1e6 - resolution);
+    const p99 = delay(h.percentile(99)), max = delay(h.max);
+    console.log(`      event-loop delay while training: p50 ${delay(h.percentile(50)).toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${max.toFixed(1)} ms`);
     assert.ok(p99 < 50, `p99 ${p99.toFixed(1)} ms`);
   });
 });

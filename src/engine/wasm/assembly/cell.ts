@@ -22,7 +22,6 @@ function lstmForward(B: i32, H: i32, xg: usize, hg: usize, cPrev: usize, h: usiz
     const g0 = <usize>b * (hb << 2), u0 = <usize>b * hb;
     let j = 0;
     if (ASC_FEATURE_SIMD) {
-      const one = f32x4.splat(1);
       for (; j + 4 <= H; j += 4) {
         const r = g0 + (<usize>j << 2), u = u0 + (<usize>j << 2);
         const i = vsigmoid(f32x4.add(v128.load(xg + r), v128.load(hg + r)));

@@ -1,28 +1,88 @@
-// matmul and matmulBackward on top of the GEMM core (gemm.ts), SIMD builds only.
+// matmul and matmulBackward, SIMD builds.
 //
-//   matmul:          out (M,N) = x (M,K) · w (N,K)ᵀ + bias (N)      [or out += without bias init]
+//   matmul:          out (M,N) (+)= x (M,K) · w (N,K)ᵀ + bias (N)
 //   matmulBackward:  dx (M,K) += dout (M,N) · w (N,K)
 //                    dw (N,K) += doutᵀ (N,M) · x (M,K)
 //                    dbias (N) += Σ_m dout[m,:]
 //
-// Small M (the batch-1 path of sampling and priming) is matrix × vector: there no packing pays
-// off, so matmul uses dot products along K against the rows of w directly (gemvRows).
+// The forward product pairs rows of x with rows of w, both contiguous along K: dot products
+// need no packing at all (packing wᵀ for a BLIS-style kernel cost ~25% at M = 32, measured), and
+// blocking x into ~32 KB of rows keeps it in L1 while w streams past. The backward products are
+// true "NN" GEMMs and go through the packed kernel of gemm.ts. M = 1 (sampling, priming) is a
+// matrix × vector product with its own wider kernel (gemvRows).
 import { fma, hsum4, hsum } from './vec';
 import { gemmAcc } from './gemm';
 
-/** Rows of x below which matmul runs as dot products instead of the packed GEMM. */
-const DOT_ROWS: i32 = 4;
+/** Bytes of x per block of rows (L1 is 48 KB on the machines measured). */
+const DOT_BLOCK_BYTES: i32 = 32768;
 
 export function matmulSimd(out: usize, x: usize, w: usize, bias: usize, M: i32, K: i32, N: i32,
-  accumulate: bool, scratch: usize): void {
+  accumulate: bool): void {
+  if (M == 1) { gemvRows(out, x, w, bias, K, N, accumulate); return; }
+  const MB = max(2, (DOT_BLOCK_BYTES / max(1, K << 2)) & ~1);
   const ldo = <usize>N << 2, ldk = <usize>K << 2;
-  if (M < DOT_ROWS) {
-    for (let m = 0; m < M; m++) gemvRows(out + <usize>m * ldo, x + <usize>m * ldk, w, bias, K, N, accumulate);
-    return;
+  for (let m0 = 0; m0 < M; m0 += MB) {
+    gemmDot(out + <usize>m0 * ldo, x + <usize>m0 * ldk, w, bias, min(MB, M - m0), K, N, accumulate);
   }
-  if (!accumulate) initRows(out, bias, M, N);
-  else if (bias) addRows(out, bias, M, N);
-  gemmAcc(out, ldo, x, ldk, 4, w, ldk, true, M, K, N, scratch);
+}
+
+/** out (M,N) (+)= x (M,K) · w (N,K)ᵀ + bias as dot products along K: 2 rows of x against 4 rows
+ *  of w (8 accumulators, lane sums at the end). n outer: the 4 rows of w stay in L1 while the
+ *  block of x passes. */
+function gemmDot(out: usize, x: usize, w: usize, bias: usize, M: i32, K: i32, N: i32, accumulate: bool): void {
+  const ldo = <usize>N << 2, ldk = <usize>K << 2, K4 = K & ~3;
+  let n = 0;
+  for (; n + 4 <= N; n += 4) {
+    const w0 = w + <usize>n * ldk, w1 = w0 + ldk, w2 = w1 + ldk, w3 = w2 + ldk, on = <usize>n << 2;
+    const bv = bias ? v128.load(bias + on) : f32x4.splat(0);
+    let m = 0;
+    for (; m + 2 <= M; m += 2) {
+      const x0 = x + <usize>m * ldk, x1 = x0 + ldk;
+      let a00 = f32x4.splat(0), a01 = a00, a02 = a00, a03 = a00;
+      let a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+      let k = 0;
+      for (; k < K4; k += 4) {
+        const o = <usize>k << 2;
+        const v0 = v128.load(x0 + o), v1 = v128.load(x1 + o);
+        let t = v128.load(w0 + o); a00 = fma(v0, t, a00); a10 = fma(v1, t, a10);
+        t = v128.load(w1 + o); a01 = fma(v0, t, a01); a11 = fma(v1, t, a11);
+        t = v128.load(w2 + o); a02 = fma(v0, t, a02); a12 = fma(v1, t, a12);
+        t = v128.load(w3 + o); a03 = fma(v0, t, a03); a13 = fma(v1, t, a13);
+      }
+      let s0 = f32x4.add(hsum4(a00, a01, a02, a03), bv), s1 = f32x4.add(hsum4(a10, a11, a12, a13), bv);
+      for (; k < K; k++) {
+        const o = <usize>k << 2;
+        const wk = f32x4(load<f32>(w0 + o), load<f32>(w1 + o), load<f32>(w2 + o), load<f32>(w3 + o));
+        s0 = fma(f32x4.splat(load<f32>(x0 + o)), wk, s0);
+        s1 = fma(f32x4.splat(load<f32>(x1 + o)), wk, s1);
+      }
+      const o0 = out + <usize>m * ldo + on, o1 = o0 + ldo;
+      if (accumulate) { s0 = f32x4.add(s0, v128.load(o0)); s1 = f32x4.add(s1, v128.load(o1)); }
+      v128.store(o0, s0); v128.store(o1, s1);
+    }
+    if (m < M) {
+      const x0 = x + <usize>m * ldk;
+      let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0;
+      let k = 0;
+      for (; k < K4; k += 4) {
+        const o = <usize>k << 2, v0 = v128.load(x0 + o);
+        a0 = fma(v0, v128.load(w0 + o), a0); a1 = fma(v0, v128.load(w1 + o), a1);
+        a2 = fma(v0, v128.load(w2 + o), a2); a3 = fma(v0, v128.load(w3 + o), a3);
+      }
+      let s0 = f32x4.add(hsum4(a0, a1, a2, a3), bv);
+      for (; k < K; k++) {
+        const o = <usize>k << 2;
+        const wk = f32x4(load<f32>(w0 + o), load<f32>(w1 + o), load<f32>(w2 + o), load<f32>(w3 + o));
+        s0 = fma(f32x4.splat(load<f32>(x0 + o)), wk, s0);
+      }
+      const o0 = out + <usize>m * ldo + on;
+      if (accumulate) s0 = f32x4.add(s0, v128.load(o0));
+      v128.store(o0, s0);
+    }
+  }
+  if (n < N) {
+    for (let m = 0; m < M; m++) gemvTail(out + <usize>m * ldo, x + <usize>m * ldk, w, bias, K, n, N, accumulate);
+  }
 }
 
 /** out (N) (+)= w (N,K) · x (K) + bias: 4 rows of w at a time, two f32x4 per step of K. */
@@ -59,7 +119,13 @@ function gemvRows(out: usize, x: usize, w: usize, bias: usize, K: i32, N: i32, a
     if (accumulate) s = f32x4.add(s, v128.load(on));
     v128.store(on, s);
   }
-  for (; n < N; n++) {
+  gemvTail(out, x, w, bias, K, n, N, accumulate);
+}
+
+/** out[n0..N) (+)= w[n0..N) · x + bias, one row of w at a time (the < 4 columns left). */
+function gemvTail(out: usize, x: usize, w: usize, bias: usize, K: i32, n0: i32, N: i32, accumulate: bool): void {
+  const ldk = <usize>K << 2, K4 = K & ~3;
+  for (let n = n0; n < N; n++) {
     const wn = w + <usize>n * ldk;
     let a = f32x4.splat(0);
     let k = 0;
@@ -73,37 +139,13 @@ function gemvRows(out: usize, x: usize, w: usize, bias: usize, K: i32, N: i32, a
   }
 }
 
-/** out (M,N) = bias broadcast over rows, or zeros. */
-function initRows(out: usize, bias: usize, M: i32, N: i32): void {
-  const bytes = <usize>N << 2;
-  if (!bias) { memory.fill(out, 0, <usize>M * bytes); return; }
-  for (let m = 0; m < M; m++) memory.copy(out + <usize>m * bytes, bias, bytes);
-}
-
-/** out (M,N) += bias broadcast over rows. */
-function addRows(out: usize, bias: usize, M: i32, N: i32): void {
-  const N4 = N & ~3;
-  for (let m = 0; m < M; m++) {
-    const o = out + (<usize>m * N << 2);
-    let n = 0;
-    for (; n < N4; n += 4) {
-      const on = <usize>n << 2;
-      v128.store(o + on, f32x4.add(v128.load(o + on), v128.load(bias + on)));
-    }
-    for (; n < N; n++) {
-      const on = <usize>n << 2;
-      store<f32>(o + on, load<f32>(o + on) + load<f32>(bias + on));
-    }
-  }
-}
-
 export function matmulBackwardSimd(dx: usize, dw: usize, dbias: usize, dout: usize, x: usize, w: usize,
   M: i32, K: i32, N: i32, scratch: usize): void {
   const ldk = <usize>K << 2, ldn = <usize>N << 2;
   // dx (M,K) += dout (M,N) · w (N,K):  A(m,n) = dout[m·N + n], B = w
-  if (dx) gemmAcc(dx, ldk, dout, ldn, 4, w, ldk, false, M, N, K, scratch);
+  if (dx) gemmAcc(dx, ldk, dout, ldn, 4, w, ldk, M, N, K, scratch);
   // dw (N,K) += doutᵀ · x:  A(n,m) = dout[m·N + n], B = x
-  gemmAcc(dw, ldk, dout, 4, ldn, x, ldk, false, N, M, K, scratch);
+  gemmAcc(dw, ldk, dout, 4, ldn, x, ldk, N, M, K, scratch);
   if (dbias) columnSums(dbias, dout, M, N);
 }
 

@@ -19,7 +19,7 @@ export function softmaxCrossEntropyAny(dlogits: usize, logits: usize, targets: u
     if (ASC_FEATURE_SIMD) {
       if (V4 > 0) {
         let vm = v128.load(l);
-        for (v = 4; v < V4; v += 4) vm = f32x4.max(vm, v128.load(l + (<usize>v << 2)));
+        for (v = 4; v < V4; v += 4) vm = f32x4.pmax(vm, v128.load(l + (<usize>v << 2)));
         mx = max(max(f32x4.extract_lane(vm, 0), f32x4.extract_lane(vm, 1)),
           max(f32x4.extract_lane(vm, 2), f32x4.extract_lane(vm, 3)));
       }

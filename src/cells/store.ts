@@ -1,0 +1,44 @@
+// Discovered cells in the checkpoint's `cells` metadata: written by rewriting the model file
+// atomically with everything else as it was (the optimizer sidecar is not touched: its step
+// stamp still matches), read back with the entries checked one by one.
+import { encodeCheckpoint } from '../engine/checkpoint';
+import { loadCheckpoint } from '../node/checkpoint-file';
+import { writeFileAtomic } from '../node/atomic-write';
+import { CELL_LABELS, type CellLabel, type DiscoveredCell } from './discover';
+
+/** Replaces the checkpoint's discovered cells; tensors, vocabulary, config and training stay. */
+export function storeDiscoveredCells(checkpointPath: string, cells: readonly DiscoveredCell[]): void {
+  const ck = loadCheckpoint(checkpointPath);
+  ck.cells = cells.map((c) => ({ ...c }));
+  writeFileAtomic(checkpointPath, encodeCheckpoint(ck));
+}
+
+/** The well-formed entries of a checkpoint's `cells` list for a model of this shape (others are dropped). */
+export function readDiscoveredCells(raw: unknown[] | undefined, shape: { layers: number; hidden: number }): DiscoveredCell[] {
+  if (!raw) return [];
+  const out: DiscoveredCell[] = [];
+  for (const e of raw) {
+    if (typeof e !== 'object' || e === null) continue;
+    const c = e as Record<string, unknown>;
+    if (!CELL_LABELS.includes(c.label as CellLabel)) continue;
+    if (!(Number.isInteger(c.layer) && (c.layer as number) >= 0 && (c.layer as number) < shape.layers)) continue;
+    if (!(Number.isInteger(c.index) && (c.index as number) >= 0 && (c.index as number) < shape.hidden)) continue;
+    if (typeof c.score !== 'number' || !Number.isFinite(c.score)) continue;
+    out.push({
+      label: c.label as CellLabel, layer: c.layer as number, index: c.index as number,
+      metric: c.metric === 'r' ? 'r' : 'auc', score: c.score, sign: c.sign === -1 ? -1 : 1,
+      probe: typeof c.probe === 'number' ? c.probe : NaN, floor: typeof c.floor === 'number' ? c.floor : NaN,
+      ...(typeof c.scoreInner === 'number' ? { scoreInner: c.scoreInner } : {}),
+      ...(typeof c.scoreLevel === 'number' ? { scoreLevel: c.scoreLevel } : {}),
+      variant: c.variant === 'tanh' ? 'tanh' : 'c',
+      selectScore: typeof c.selectScore === 'number' ? c.selectScore : c.score,
+    });
+  }
+  return out;
+}
+
+/** "quote cell: layer 1, #37, AUC 0.97", as the panel's picker lists a cell. */
+export function describeCell(c: Pick<DiscoveredCell, 'label' | 'layer' | 'index' | 'metric' | 'score'>): string {
+  const metric = c.metric === 'auc' ? `AUC ${c.score.toFixed(2)}` : `r ${c.score.toFixed(2)}`;
+  return `${c.label} cell: layer ${c.layer}, #${c.index}, ${metric}`;
+}

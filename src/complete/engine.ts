@@ -1,0 +1,232 @@
+// Completions for documents: read the context from the nearest cached state (state-cache.ts),
+// decode (decode.ts) from the mixture of the LSTM and the document's n-gram (predictor.ts), and
+// keep only what is worth showing (rules.ts). One engine per loaded model; it is synchronous
+// and checks `cancelled()` between lines while reading and before every decoding step.
+//
+// Reading a document not seen before (or far from any cached state) starts from the file
+// header and `window` characters before the cursor, at a line start: the LSTM forgets faster
+// than that, and it bounds the first request's cost. Whole lines are primed a block at a time
+// (a state saved at each line start, and every `chunk` characters along a long line); the
+// cursor's own line is read character by character, and the mixer learns from it.
+import { LogisticMixer } from '../engine/mixer';
+import { decode, StepSource } from './decode';
+import type { CompletionModel } from './model';
+import { MixturePredictor, PredictorState } from './predictor';
+import { finishCompletion, lineContext, openBrackets, startsAfterIndent } from './rules';
+import type { DecodeSettings } from './settings';
+import { DocStates, StateCache } from './state-cache';
+
+export interface EngineOptions {
+  /** Characters before the cursor read for a document not seen before (default 1,000). */
+  window?: number;
+  /** A cached state farther than this before the cursor is not read on from (default 3,000). */
+  maxCatchUp?: number;
+  /** A state is cached every this many characters along a long line (default 256). */
+  chunk?: number;
+  /** Bytes of cached states and overlays over all documents (default 64 MiB). */
+  maxBytes?: number;
+  /** Cached states per document (default 1,024). */
+  maxStatesPerDoc?: number;
+  /** Characters of a document counted into its n-gram overlay (default 100,000, around the cursor). */
+  overlayMaxChars?: number;
+  /** The mixer to learn in (default: a new one); shared by all documents. */
+  mixer?: LogisticMixer;
+  now?: () => number;
+}
+
+export interface CompletionRequest {
+  /** Identifies the document in the cache (a URI, a path). */
+  docId: string;
+  /** The document's text (at least everything before the cursor, and its line and the next). */
+  text: string;
+  /** Cursor offset in UTF-16 code units. */
+  offset: number;
+  /** The header the corpus puts before the file (fileHeader(relPath)), or ''. */
+  header: string;
+  settings: DecodeSettings;
+}
+
+export interface CompletionItem {
+  text: string;
+  /** Mean bits per generated character (lower is surer). */
+  meanBits: number;
+}
+
+export type NoCompletionReason = 'cancelled' | 'low-confidence' | 'empty' | 'repeats-suffix' | 'repeats-next-line';
+
+export interface CompletionResult {
+  /** Best first; empty when nothing is worth showing. */
+  items: CompletionItem[];
+  /** Why there are no items. */
+  reason?: NoCompletionReason;
+  /** Characters of context the LSTM read for this request. */
+  fed: number;
+  /** Distributions computed while decoding. */
+  steps: number;
+  ms: number;
+}
+
+export class CompletionEngine {
+  readonly predictor: MixturePredictor;
+  readonly cache: StateCache;
+  private readonly window: number;
+  private readonly maxCatchUp: number;
+  private readonly chunk: number;
+  private readonly overlayMaxChars: number;
+  private readonly now: () => number;
+  private readonly scratch: Float32Array;
+
+  constructor(readonly model: CompletionModel, opts: EngineOptions = {}) {
+    this.predictor = new MixturePredictor(model, opts.mixer ?? new LogisticMixer(2, model.V));
+    this.cache = new StateCache({ stateSize: model.stateSize, maxBytes: opts.maxBytes, maxStatesPerDoc: opts.maxStatesPerDoc });
+    this.window = opts.window ?? 1000;
+    this.maxCatchUp = opts.maxCatchUp ?? 3000;
+    this.chunk = opts.chunk ?? 256;
+    this.overlayMaxChars = opts.overlayMaxChars ?? 100_000;
+    this.now = opts.now ?? (() => performance.now());
+    this.scratch = new Float32Array(model.V);
+  }
+
+  /** The document's text changed: [start, oldEnd) was replaced by newLength characters. */
+  edit(docId: string, start: number, oldEnd: number, newLength: number): void {
+    this.cache.edit(docId, start, oldEnd, newLength);
+  }
+
+  /** Drops everything cached for a document (closed). */
+  forget(docId: string): void {
+    this.cache.forget(docId);
+  }
+
+  complete(req: CompletionRequest, cancelled: () => boolean = () => false): CompletionResult {
+    const t0 = this.now();
+    const pred = this.predictor, s = req.settings;
+    const offset = Math.max(0, Math.min(req.offset, req.text.length));
+    const doc = this.cache.get(req.docId);
+    doc.lastPos = offset;
+    pred.component = s.component;
+    pred.decoding = false;
+    pred.useNGram(doc.overlay);
+    const fed0 = pred.fed;
+    let fed = 0;
+    const done = (r: Omit<CompletionResult, 'fed' | 'ms'>): CompletionResult => {
+      pred.decoding = false;
+      this.cache.enforce(req.docId);
+      return { ...r, fed, ms: this.now() - t0 };
+    };
+    const read = !cancelled() && this.readTo(doc, req.text, offset, req.header, cancelled);
+    fed = pred.fed - fed0;
+    if (!read) return done({ items: [], reason: 'cancelled', steps: 0 });
+
+    const ctx = lineContext(req.text, offset);
+    pred.decoding = true;
+    const source: StepSource<PredictorState> = {
+      V: pred.V, dist: (out) => pred.dist(out), push: (id) => pred.push(id), save: () => pred.save(), restore: (st) => pred.restore(st),
+    };
+    const out = decode({
+      source, codes: this.model.codes, settings: s, cancelled,
+      noLeadingBlank: startsAfterIndent(ctx.linePrefix), openDepth: s.scope === 'block' ? openBrackets(ctx.linePrefix) : 0,
+    });
+    if (out.cancelled) return done({ items: [], reason: 'cancelled', steps: out.steps });
+    const items: CompletionItem[] = [];
+    let reason: NoCompletionReason = 'empty';
+    for (const d of out.completions) {
+      if (d.meanBits > s.threshold) { reason = 'low-confidence'; continue; }
+      const v = finishCompletion(this.model.vocab.decode(d.ids), ctx);
+      if ('suppressed' in v) { reason = v.suppressed; continue; }
+      if (!items.some((i) => i.text === v.text)) items.push({ text: v.text, meanBits: d.meanBits });
+    }
+    return done(items.length ? { items, steps: out.steps } : { items, reason, steps: out.steps });
+  }
+
+  /** Builds (or rebuilds) a document's n-gram overlay when its text changed since the last one:
+   *  idle work (it costs a few microseconds per character). Returns whether it built one. */
+  refreshOverlay(docId: string, text: string, header: string): boolean {
+    const doc = this.cache.peek(docId);
+    const base = this.model.ngram;
+    if (!doc || !base || !doc.overlayStale) return false;
+    const ov = doc.overlay ?? base.withOverlay();
+    ov.clear();
+    let part = text;
+    let from = 0;
+    if (text.length > this.overlayMaxChars) {
+      // mostly what comes before the place being edited
+      from = Math.max(0, Math.min(text.length - this.overlayMaxChars, doc.lastPos - Math.floor(this.overlayMaxChars * 0.8)));
+      part = text.slice(from, from + this.overlayMaxChars);
+    }
+    ov.addText(this.model.encode(from === 0 ? header + part : part));
+    doc.overlay = ov;
+    doc.overlayStale = false;
+    this.cache.enforce(docId);
+    return true;
+  }
+
+  /** Puts the predictor at `offset` of the text, reading from the nearest cached state (or
+   *  afresh), caching states on the way. False when cancelled. */
+  private readTo(doc: DocStates, text: string, offset: number, header: string, cancelled: () => boolean): boolean {
+    const pred = this.predictor;
+    const near = doc.nearest(offset);
+    let pos: number;
+    if (near && offset - near.pos <= this.maxCatchUp && near.pos >= doc.anchor) {
+      pred.loadLstm(near.state);
+      pred.setContext(this.idsBefore(text, near.pos, header));
+      near.tick = this.cache.tick();
+      pos = near.pos;
+    } else {
+      doc.clear();
+      pos = this.anchorFor(text, offset);
+      doc.anchor = pos;
+      pred.reset();
+      pred.prime(this.model.encode(header));
+      pred.setContext(this.idsBefore(text, pos, header));
+      doc.add(pos, pred.save().lstm, 'line', this.cache.tick());
+    }
+    // whole lines (and chunks of long ones) a block at a time, states cached at their ends
+    const lineStart = text.lastIndexOf('\n', offset - 1) + 1;
+    const tail = Math.max(lineStart, offset - this.chunk);
+    while (pos < tail) {
+      if (cancelled()) return false;
+      const nl = text.indexOf('\n', pos);
+      let end = Math.min(nl < 0 || nl >= tail ? tail : nl + 1, pos + this.chunk);
+      end = safeCut(text, end);
+      if (end <= pos) end = tail;
+      pred.prime(this.model.encode(text.slice(pos, end)));
+      pos = end;
+      doc.add(pos, pred.save().lstm, 'line', this.cache.tick());
+    }
+    // the cursor's line one character at a time: the mixer learns from it
+    if (pos < offset) {
+      const ids = this.model.encode(text.slice(pos, offset));
+      if (pred.read(ids, true, cancelled, this.scratch) < ids.length) return false;
+      doc.add(offset, pred.save().lstm, 'cursor', this.cache.tick());
+    }
+    return true;
+  }
+
+  /** Where to start reading for a cursor far from any cached state: the first line start within
+   *  `window` characters before it (on a very long line, `window` characters back). */
+  private anchorFor(text: string, offset: number): number {
+    const from = offset - this.window;
+    if (from <= 0) return 0;
+    const nl = text.indexOf('\n', from - 1);
+    if (nl >= 0 && nl < offset) return nl + 1;
+    return safeCut(text, from);
+  }
+
+  /** The ids of the text just before pos that the n-gram needs (the header when near the start). */
+  private idsBefore(text: string, pos: number, header: string): Int32Array {
+    const n = Math.max(0, this.predictor.order - 1);
+    if (n === 0) return new Int32Array(0);
+    const from = Math.max(0, pos - 2 * n);
+    const ids = this.model.encode(from === 0 ? header + text.slice(0, pos) : text.slice(from, pos));
+    return ids.subarray(Math.max(0, ids.length - n));
+  }
+}
+
+/** i moved back off the middle of a surrogate pair. */
+function safeCut(text: string, i: number): number {
+  if (i > 0 && i < text.length) {
+    const c = text.charCodeAt(i - 1);
+    if (c >= 0xd800 && c <= 0xdbff) return i - 1;
+  }
+  return i;
+}

@@ -1,0 +1,65 @@
+// The cell-activation panel's page: a strict Content-Security-Policy (nothing remote, scripts only
+// with this page's nonce, styles only from the extension's own files: no inline style at all)
+// and the static skeleton that media/cells-panel.ts fills in. No vscode import, so the benchmark
+// can load the same page in a plain browser.
+
+export interface CellsHtmlOptions {
+  nonce: string;
+  /** the webview's cspSource (where the extension's own files are served from) */
+  cspSource: string;
+  scriptUri: string;
+  styleUri: string;
+}
+
+export function cellsPanelHtml(o: CellsHtmlOptions): string {
+  const csp = [
+    "default-src 'none'",
+    `style-src ${o.cspSource}`,
+    `script-src 'nonce-${o.nonce}'`,
+    `img-src ${o.cspSource} data:`,
+    `font-src ${o.cspSource}`,
+  ].join('; ');
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" href="${o.styleUri}">
+<title>LSTM Lens: Cell Activations</title>
+</head>
+<body>
+<header>
+  <h1>Cell activations</h1>
+  <span id="doc-name" class="doc-name"></span>
+  <span id="state" class="state">…</span>
+  <span class="spacer-flex"></span>
+  <span class="tabs"><button id="tab-heatmap" type="button">Heatmap</button><button id="tab-gates" type="button">Gate saturation</button></span>
+</header>
+<div class="toolbar">
+  <label for="cell-select">Cell</label>
+  <select id="cell-select" aria-label="Cell to paint"></select>
+  <input id="raw-cell" class="raw" type="text" placeholder="L:i" aria-label="Any cell as LAYER:INDEX" spellcheck="false">
+  <button id="btn-show" type="button" class="secondary">Show</button>
+  <label class="check"><input id="paint-editor" type="checkbox">Paint in editor</label>
+  <button id="btn-discover" type="button" class="secondary" hidden>Find cells</button>
+  <button id="btn-train" type="button" hidden>Train on Workspace</button>
+</div>
+<div class="legend">
+  <span>−1</span><span id="legend-bar" class="legend-bar" aria-hidden="true"></span><span>+1</span>
+  <span id="legend-caption"></span>
+  <span id="progress" class="progress"></span>
+</div>
+<ul id="notices" class="notices"></ul>
+<section id="heatmap-view" class="heatmap">
+  <div id="scroller" class="scroller"><div id="spacer" class="spacer"></div><div id="rows" class="rows"></div></div>
+</section>
+<section id="gates-view" class="gates" hidden>
+  <p class="empty">For each sigmoid gate of each cell: the fraction of characters where it is below 0.1 (left-saturated) against above 0.9 (right-saturated), over the followed file.</p>
+  <div id="gates-plots" class="gates-plots"></div>
+</section>
+<div id="tip" class="tip" hidden></div>
+<script nonce="${o.nonce}" src="${o.scriptUri}"></script>
+</body>
+</html>`;
+}

@@ -1,0 +1,131 @@
+// The completion worker (dist/complete-worker.js): every completion is computed here, never on
+// the extension host's thread. It keeps a copy of each open document's text (sent whole once,
+// then as edits), the loaded model and its completion engine (with the per-document state
+// cache), and answers requests in the order they come. When it has been idle for a moment, it
+// recounts the n-gram overlay of the document last completed in (it costs a few microseconds per
+// character, too much for a keystroke).
+//
+// Messages: CompletionHostMessage in, CompletionWorkerMessage out (src/complete/protocol.ts).
+// Nothing a message carries can end the worker: a failure becomes a result with reason 'error'
+// or a 'load-failed' message.
+import { parentPort } from 'node:worker_threads';
+import { CompletionEngine } from '../complete/engine';
+import { loadCompletionModel } from '../complete/load';
+import type { CompletionModel } from '../complete/model';
+import type { CompletionHostMessage, CompletionWorkerMessage, LoadedInfo } from '../complete/protocol';
+import { decodeSettings } from '../complete/settings';
+import { pickKernels } from '../node/kernels';
+
+const port = parentPort!;
+const post = (m: CompletionWorkerMessage) => port.postMessage(m);
+const IDLE_MS = 600;
+
+interface Doc { text: string; version: number; header: string }
+
+const docs = new Map<string, Doc>();
+let engine: CompletionEngine | null = null;
+let info: LoadedInfo | null = null;
+let kernels: ReturnType<typeof pickKernels>['kernels'] | null = null;
+let idleTimer: NodeJS.Timeout | undefined;
+let lastDoc: string | undefined;
+
+function describe(path: string, model: CompletionModel, steps: number, valBpc: number | undefined): LoadedInfo {
+  const c = model.rnn.config;
+  return { checkpointPath: path, steps, valBpc, extensions: model.extensions, hasNGram: model.ngram !== null, cell: c.cell, layers: c.layers, hidden: c.hidden };
+}
+
+function load(path: string, force: boolean): void {
+  kernels ??= pickKernels('auto').kernels;
+  let loaded;
+  try {
+    loaded = loadCompletionModel(path, kernels);
+  } catch (e) {
+    // the stored model is unreadable: offer nothing rather than completions from a model that is gone
+    engine = null; info = null;
+    post({ type: 'load-failed', checkpointPath: path, message: (e as Error).message });
+    return;
+  }
+  const h = loaded.checkpoint.training.valBpcHistory;
+  const next = describe(path, loaded.model, loaded.checkpoint.training.steps, h.length ? h[h.length - 1][1] : undefined);
+  if (!force && info && engine && info.checkpointPath === path && next.steps >= info.steps
+    && info.valBpc !== undefined && next.valBpc !== undefined && next.valBpc > info.valBpc && info.hasNGram === next.hasNGram) {
+    post({ type: 'kept', info, reason: `the saved model scores ${next.valBpc.toFixed(3)} bits/char, worse than the ${info.valBpc.toFixed(3)} of the one in use` });
+    return;
+  }
+  engine = new CompletionEngine(loaded.model);
+  info = next;
+  post({ type: 'loaded', info, notice: loaded.notice });
+}
+
+function applyChanges(doc: Doc, uri: string, m: Extract<CompletionHostMessage, { type: 'change' }>): void {
+  for (const c of m.changes) {
+    const start = Math.max(0, Math.min(c.start, doc.text.length));
+    const end = Math.max(start, Math.min(c.end, doc.text.length));
+    doc.text = doc.text.slice(0, start) + c.text + doc.text.slice(end);
+    engine?.edit(uri, start, end, c.text.length);
+  }
+  doc.version = m.version;
+}
+
+/** A document's whole text: new, or resent (then only what differs invalidates cached states). */
+function open(m: Extract<CompletionHostMessage, { type: 'open' }>): void {
+  const old = docs.get(m.uri);
+  docs.set(m.uri, { text: m.text, version: m.version, header: m.header });
+  if (!engine) return;
+  if (!old || old.header !== m.header) { engine.forget(m.uri); return; }
+  const a = old.text, b = m.text;
+  let pre = 0;
+  const n = Math.min(a.length, b.length);
+  while (pre < n && a.charCodeAt(pre) === b.charCodeAt(pre)) pre++;
+  let suf = 0;
+  while (suf < n - pre && a.charCodeAt(a.length - 1 - suf) === b.charCodeAt(b.length - 1 - suf)) suf++;
+  if (pre < a.length || pre < b.length) engine.edit(m.uri, pre, a.length - suf, b.length - suf - pre);
+}
+
+function complete(m: Extract<CompletionHostMessage, { type: 'complete' }>): void {
+  const empty = { items: [], fed: 0, steps: 0, ms: 0 };
+  if (!engine) return post({ type: 'result', id: m.id, ...empty, reason: 'no-model' });
+  const doc = docs.get(m.uri);
+  if (!doc || doc.version !== m.version || (m.length !== undefined && doc.text.length !== m.length)) return post({ type: 'result', id: m.id, ...empty, reason: 'unsynced' });
+  const flag = m.cancel ? new Int32Array(m.cancel) : null;
+  const cancelled = () => flag !== null && Atomics.load(flag, 0) !== 0;
+  try {
+    const r = engine.complete({ docId: m.uri, text: doc.text, offset: m.offset, header: doc.header, settings: decodeSettings(m.settings) }, cancelled);
+    post({ type: 'result', id: m.id, items: r.items, reason: r.reason, fed: r.fed, steps: r.steps, ms: r.ms });
+  } catch (e) {
+    // a bug must not end completions for the session: forget the document's cache and go on
+    engine.forget(m.uri);
+    post({ type: 'result', id: m.id, ...empty, reason: 'error', message: (e as Error).message });
+  }
+  lastDoc = m.uri;
+}
+
+/** Idle work: the n-gram overlay of the document last completed in. */
+function onIdle(): void {
+  const uri = lastDoc;
+  const doc = uri !== undefined ? docs.get(uri) : undefined;
+  if (!engine || !doc || uri === undefined) return;
+  try {
+    engine.refreshOverlay(uri, doc.text, doc.header);
+  } catch {
+    /* the overlay is an improvement only */
+  }
+}
+
+port.on('message', (m: CompletionHostMessage) => {
+  clearTimeout(idleTimer);
+  switch (m.type) {
+    case 'load': load(m.checkpointPath, m.force); break;
+    case 'unload': engine = null; info = null; post({ type: 'unloaded' }); break;
+    case 'open': open(m); break;
+    case 'change': {
+      const doc = docs.get(m.uri);
+      if (doc) applyChanges(doc, m.uri, m);
+      break;
+    }
+    case 'close': docs.delete(m.uri); engine?.forget(m.uri); break;
+    case 'complete': complete(m); break;
+  }
+  idleTimer = setTimeout(onIdle, IDLE_MS);
+  idleTimer.unref();
+});

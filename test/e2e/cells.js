@@ -1,0 +1,227 @@
+#!/usr/bin/env node
+// Browser e2e of the cell-activation panel: the packaged .vsix in code-server (a real VS Code in
+// the browser), driven through headless Chromium with playwright-core, as a user would:
+//   "LSTM Lens: Import Model" takes a hand-built model (its cell 0:5 is a quote cell, by
+//   construction) through the file dialog; a file with strings is opened; "LSTM Lens: Show Cell
+//   Activations" opens the panel, which lists the discovered cells and paints the text. The
+//   colours the webview computed for characters inside a string and outside it are read back and
+//   must differ (red inside, blue outside); hovering a character shows its value and five
+//   guesses; a file full of <script>, </div>, ${…} and &lt; shows as text (no element made from
+//   it); no Content-Security-Policy violation reaches the console. Screenshots go to shots/.
+//
+// usage: node test/e2e/cells.js [--keep]     (dist/ must be built)   env: E2E_CHROMIUM=/usr/bin/chromium
+// Prints `e2e: N passed, N failed` last; exit code 0 only when all passed.
+const fs = require('fs');
+const path = require('path');
+const { spawnSync } = require('child_process');
+const { chromium } = require('playwright-core');
+const { ROOT, ensureCodeServer, packageVsix, startCodeServer, tempDir } = require('../harness/code-server');
+
+const SHOTS = path.join(ROOT, 'shots');
+const CHROMIUM = process.env.E2E_CHROMIUM || '/usr/bin/chromium';
+const results = [];
+function check(name, ok, detail = '') {
+  results.push({ name, ok: !!ok });
+  console.log(`${ok ? 'PASS' : 'FAIL'} ${name}${detail ? ' - ' + detail : ''}`);
+}
+
+const STRINGS = `// strings and code, for the quote cell
+const greeting = "hello, wonderful world";
+let total = 0;
+if (total === 0) {
+  total = count("another string here") + 1;
+}
+`;
+const NASTY = `// not markup: every character below must show as itself
+const a = "<script>alert('x')</script>";
+const b = \`</div><img src=x onerror=alert(1)> \${evil()} &lt;b&gt; &amp;\`;
+// <style>body { display: none }</style> <iframe src="https://example.com"></iframe>
+`;
+
+async function runCommand(page, title, arg) {
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget .quick-input-box input');
+  await input.waitFor({ state: 'visible', timeout: 15000 });
+  await input.fill('>' + title);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor({ timeout: 15000 });
+  await page.keyboard.press('Enter');
+  if (arg !== undefined) {
+    // the simple file dialog of a remote window: a quick input holding a path
+    await page.waitForTimeout(800);
+    await input.waitFor({ state: 'visible', timeout: 15000 });
+    await input.fill(arg);
+    await page.waitForTimeout(500);
+    await page.keyboard.press('Enter');
+  }
+}
+
+async function openFile(page, name) {
+  await page.keyboard.press('Control+1');   // the first editor group, not the panel's
+  await page.waitForTimeout(200);
+  await page.keyboard.press('Control+P');
+  const input = page.locator('.quick-input-widget .quick-input-box input');
+  await input.waitFor({ state: 'visible', timeout: 15000 });
+  await input.fill(name);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().waitFor({ timeout: 15000 });
+  await page.keyboard.press('Enter');
+  await page.locator('.tabs-container .tab.active', { hasText: name }).first().waitFor({ timeout: 15000 });
+}
+
+/** The cells panel's document (the webview's inner frame), found by its own elements. */
+async function cellsFrame(page) {
+  const end = Date.now() + 30000;
+  while (Date.now() < end) {
+    for (const f of page.frames()) {
+      try { if (await f.locator('#cell-select').count() > 0) return f; } catch { /* detached */ }
+    }
+    await page.waitForTimeout(250);
+  }
+  throw new Error('the cell-activation panel did not appear');
+}
+
+/** The computed background colour of the characters at these code-point indices. */
+function colours(frame, indices) {
+  return frame.evaluate((ix) => ix.map((i) => {
+    const span = document.querySelector(`#rows span.ch[data-i="${i}"]`);
+    return span ? { text: span.textContent, bg: getComputedStyle(span).backgroundColor, cls: span.className } : null;
+  }), indices);
+}
+
+function rgba(css) {
+  const m = /rgba?\(([\d.]+),\s*([\d.]+),\s*([\d.]+)(?:,\s*([\d.]+))?\)/.exec(css || '');
+  return m ? { r: +m[1], g: +m[2], b: +m[3], a: m[4] === undefined ? 1 : +m[4] } : null;
+}
+
+(async () => {
+  const t0 = Date.now();
+  fs.mkdirSync(SHOTS, { recursive: true });
+  for (const f of fs.readdirSync(SHOTS)) if (f.startsWith('cells-')) fs.rmSync(path.join(SHOTS, f));
+  if (!fs.existsSync(path.join(ROOT, 'dist', 'extension.js')) || !fs.existsSync(path.join(ROOT, 'dist', 'media', 'cells-panel.js'))) {
+    console.error('dist/ is missing or stale: run `npm run build` first.');
+    console.log('e2e: 0 passed, 1 failed');
+    process.exit(1);
+  }
+  const tmp = tempDir('lstm-lens-cells-e2e-');
+  let server, context;
+  let exitCode = 1;
+  const consoleLines = [];
+  try {
+    const cs = ensureCodeServer();
+    const vsix = packageVsix(path.join(tmp, 'lstm-lens.vsix'));
+    const ws = path.join(tmp, 'ws');
+    fs.cpSync(path.join(ROOT, 'test', 'fixtures', 'ws'), ws, { recursive: true });
+    fs.writeFileSync(path.join(ws, 'cells-strings.js'), STRINGS);
+    fs.writeFileSync(path.join(ws, 'cells-nasty.js'), NASTY);
+    const modelFile = path.join(tmp, 'hand-model.safetensors');
+    const made = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'test/fixtures/cells/make-model.ts'), modelFile], { cwd: ROOT, encoding: 'utf8' });
+    if (made.status !== 0) throw new Error(`could not write the fixture model: ${made.stderr}`);
+    server = await startCodeServer({
+      cs, vsix, folder: ws, stateDir: path.join(tmp, 'cs'),
+      userSettings: { 'security.workspace.trust.enabled': false, 'workbench.colorTheme': 'Default Dark Modern', 'files.simpleDialog.enable': true },
+    });
+    context = await chromium.launchPersistentContext(path.join(tmp, 'chromium'), {
+      executablePath: CHROMIUM, headless: true, viewport: { width: 1500, height: 900 },
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+        '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    const page = context.pages()[0] || await context.newPage();
+    page.on('console', (m) => consoleLines.push(`${m.type()}: ${m.text()}`));
+    page.on('pageerror', (e) => consoleLines.push(`pageerror: ${e.message}`));
+    await page.goto(`${server.url}/?folder=${encodeURIComponent(ws)}`);
+    await page.locator('.monaco-workbench').waitFor({ timeout: 60000 });
+    await page.locator('.statusbar-item', { hasText: 'LSTM:' }).first().waitFor({ timeout: 60000 });
+
+    // 1. import the hand-built model through the palette and the file dialog
+    await runCommand(page, 'LSTM Lens: Import Model', modelFile);
+    const imported = page.locator('.notifications-toasts .notification-toast', { hasText: 'Imported' }).first();
+    await imported.waitFor({ timeout: 30000 });
+    check('Import Model takes the fixture model', true, (await imported.innerText()).replace(/\s+/g, ' ').slice(0, 100));
+
+    // 2. a file with strings, then the panel
+    await openFile(page, 'cells-strings.js');
+    await runCommand(page, 'LSTM Lens: Show Cell Activations');
+    const frame = await cellsFrame(page);
+    await frame.locator('body[data-ready="1"]').waitFor({ timeout: 30000 });
+    await frame.locator('body[data-options="2"]').waitFor({ timeout: 30000 });
+    const options = await frame.locator('#cell-select option').allInnerTexts();
+    check('the panel lists the discovered cells', options[0] === 'quote cell: layer 0, #5, AUC 0.99' && options[1] === 'column cell: layer 0, #9, r 0.88', options.join(' | '));
+    const chars = [...STRINGS];
+    await frame.waitForFunction((n) => Number(document.body.dataset.exactUpTo) >= n, chars.length, { timeout: 60000 });
+    await page.waitForTimeout(300);
+    const insideAt = [chars.indexOf('w'), chars.indexOf('f', chars.indexOf('"'))];
+    const outsideAt = [STRINGS.indexOf('let'), STRINGS.indexOf('total')];
+    const [inA, inB, outA, outB] = await colours(frame, [...insideAt, ...outsideAt]);
+    await page.screenshot({ path: `${SHOTS}/cells-01-panel.png` });
+    const ci = [inA, inB].map((x) => rgba(x && x.bg)), co = [outA, outB].map((x) => rgba(x && x.bg));
+    const red = (c) => c && c.a > 0.3 && c.r > c.b + 60, blue = (c) => c && c.a > 0.3 && c.b > c.r + 60;
+    check('inside a string the quote cell paints red, outside blue',
+      ci.every(red) && co.every(blue) && inA.bg !== outA.bg,
+      `inside ${JSON.stringify([inA, inB].map((x) => x && `${x.text}:${x.bg}`))} outside ${JSON.stringify([outA, outB].map((x) => x && `${x.text}:${x.bg}`))}`);
+
+    // 2b. the same heatmap as decorations in the editor
+    await frame.locator('#paint-editor').check();
+    const decorated = page.locator('.editor-instance .monaco-editor .view-overlays div[class*="ced-"]');
+    await decorated.first().waitFor({ timeout: 15000 });
+    const decoColours = await decorated.evaluateAll((els) => [...new Set(els.map((e) => getComputedStyle(e).backgroundColor))]);
+    await page.screenshot({ path: `${SHOTS}/cells-01b-editor-decorations.png` });
+    check('Paint in editor: the editor shows the same colours', decoColours.some((c) => /220, 50, 47/.test(c)) && decoColours.some((c) => /38, 110, 220/.test(c)), decoColours.slice(0, 4).join(' '));
+    await frame.locator('#paint-editor').uncheck();
+
+    // 3. hover: the value and five guesses
+    await frame.locator(`#rows span.ch[data-i="${insideAt[0]}"]`).hover();
+    await frame.locator('#tip:not([hidden]) #tip-guesses li').nth(4).waitFor({ timeout: 15000 });
+    const tipText = (await frame.locator('#tip').innerText()).replace(/\s+/g, ' ');
+    await page.screenshot({ path: `${SHOTS}/cells-02-hover.png` });
+    check('hover shows the value and five next-character guesses', /tanh\(c\) = 0\.\d+/.test(tipText) && (await frame.locator('#tip-guesses li').count()) === 5, tipText.slice(0, 140));
+
+    // 4. the gate-saturation view
+    await frame.locator('#tab-gates').click();
+    await frame.locator('canvas.gate-plot[data-points]').first().waitFor({ timeout: 30000 });
+    const points = await frame.locator('canvas.gate-plot').evaluateAll((cs) => cs.map((c) => Number(c.dataset.points)));
+    await page.screenshot({ path: `${SHOTS}/cells-03-gates.png` });
+    check('gate saturation: one plot per layer, a point per gate and unit', points.length === 2 && points.every((p) => p === 3 * 16), JSON.stringify(points));
+    await frame.locator('#tab-heatmap').click();
+
+    // 5. source text that looks like markup stays text
+    const scriptsBefore = await frame.evaluate(() => document.querySelectorAll('script').length);
+    await openFile(page, 'cells-nasty.js');
+    const nasty = [...NASTY];
+    await frame.waitForFunction((n) => Number(document.body.dataset.exactUpTo) >= n, nasty.length, { timeout: 60000 });
+    await page.waitForTimeout(300);
+    const dom = await frame.evaluate(() => ({
+      text: [...document.querySelectorAll('#rows .row .code')].map((c) => c.textContent).join('\n'),
+      scripts: document.querySelectorAll('script').length,
+      foreign: document.querySelectorAll('#rows img, #rows iframe, #rows style, #rows script, #rows div:not(.row)').length,
+      hidden: getComputedStyle(document.body).display,
+    }));
+    await page.screenshot({ path: `${SHOTS}/cells-04-markup-as-text.png` });
+    const expected = NASTY.split('\n').map((l, i, all) => (i < all.length - 1 ? l + ' ' : l)).join('\n');
+    check('markup in the source shows as text: no element made from it', dom.text === expected && dom.scripts === scriptsBefore && dom.foreign === 0 && dom.hidden !== 'none',
+      `scripts ${dom.scripts} (before: ${scriptsBefore}), foreign elements ${dom.foreign}, text ${dom.text === expected ? 'identical' : JSON.stringify(dom.text.slice(0, 120))}`);
+
+    // 6. no CSP violations
+    const csp = consoleLines.filter((l) => /Content Security Policy|Refused to (apply|load|execute)/i.test(l));
+    const reported = await frame.locator('body').getAttribute('data-csp-violations');
+    check('no Content-Security-Policy violations', csp.length === 0 && !reported, csp[0] ? csp[0].slice(0, 200) : '');
+
+    exitCode = results.every((r) => r.ok) ? 0 : 1;
+  } catch (e) {
+    console.error('e2e error:', e && e.stack || e);
+    if (context) await context.pages()[0]?.screenshot({ path: `${SHOTS}/cells-99-error.png` }).catch(() => {});
+    if (server) console.error(server.log().slice(-3000));
+  } finally {
+    if (exitCode !== 0) {
+      const errors = consoleLines.filter((l) => /^(error|pageerror)/.test(l)).slice(0, 15);
+      if (errors.length) console.log(`browser console errors:\n  ${errors.join('\n  ')}`);
+    }
+    if (context) await context.close().catch(() => {});
+    if (server) await server.stop();
+    if (!process.argv.includes('--keep')) fs.rmSync(tmp, { recursive: true, force: true });
+    const passed = results.filter((r) => r.ok).length;
+    let failed = results.length - passed;
+    if (exitCode !== 0 && failed === 0) failed = 1;
+    console.log(`cells e2e took ${((Date.now() - t0) / 1000).toFixed(1)} s; screenshots in ${path.relative(ROOT, SHOTS)}/cells-*`);
+    console.log(`e2e: ${passed} passed, ${failed} failed`);
+    process.exit(exitCode);
+  }
+})();

@@ -1,0 +1,163 @@
+#!/usr/bin/env node
+// Browser e2e: the packaged .vsix installed into code-server (a real VS Code in the browser),
+// driven through headless Chromium with playwright-core, as a user would:
+//   the command palette runs "LSTM Lens: Train on Workspace"; the progress notification and the
+//   status bar show the run; a click on the status bar opens the Training panel, where the chart
+//   gets drawn (the canvas has pixels other than its background) and a sample appears; Stop
+//   Training and Generate Sample work from the palette; no Content-Security-Policy violation
+//   reaches the console. Screenshots of each step go to shots/ (gitignored).
+//
+// usage: node test/e2e/run.js [--keep]      (dist/ must be built; code-server is installed
+//        into .vscode-test-tools when missing)   env: E2E_CHROMIUM=/usr/bin/chromium
+// Prints `e2e: N passed, N failed` last; exit code 0 only when all passed.
+const fs = require('fs');
+const path = require('path');
+const { chromium } = require('playwright-core');
+const { ROOT, ensureCodeServer, packageVsix, startCodeServer, tempDir } = require('../harness/code-server');
+
+const SHOTS = path.join(ROOT, 'shots');
+const CHROMIUM = process.env.E2E_CHROMIUM || '/usr/bin/chromium';
+const results = [];
+function check(name, ok, detail = '') {
+  results.push({ name, ok: !!ok });
+  console.log(`${ok ? 'PASS' : 'FAIL'} ${name}${detail ? ' - ' + detail : ''}`);
+}
+
+async function runCommand(page, title, shot) {
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget .quick-input-box input');
+  await input.waitFor({ state: 'visible', timeout: 15000 });
+  await input.fill('>' + title);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor({ timeout: 15000 });
+  if (shot) await page.screenshot({ path: shot });
+  await page.keyboard.press('Enter');
+}
+
+(async () => {
+  const t0 = Date.now();
+  fs.mkdirSync(SHOTS, { recursive: true });
+  for (const f of fs.readdirSync(SHOTS)) if (f.startsWith('e2e-')) fs.rmSync(path.join(SHOTS, f));
+  if (!fs.existsSync(path.join(ROOT, 'dist', 'extension.js'))) {
+    console.error('dist/extension.js is missing: run `npm run build` first.');
+    console.log('e2e: 0 passed, 1 failed');
+    process.exit(1);
+  }
+  const tmp = tempDir('lstm-lens-e2e-');
+  let server, context;
+  let exitCode = 1;
+  const consoleLines = [];
+  try {
+    const cs = ensureCodeServer();
+    const vsix = packageVsix(path.join(tmp, 'lstm-lens.vsix'));
+    check('npm run package equivalent: vsce packs a .vsix', fs.statSync(vsix).size > 10_000, `${(fs.statSync(vsix).size / 1024).toFixed(0)} KiB`);
+    const ws = path.join(tmp, 'ws');
+    fs.cpSync(path.join(ROOT, 'test', 'fixtures', 'ws'), ws, { recursive: true });
+    // A longer budget than the extension-host tests: the chart needs a few points, the panel a sample.
+    const settingsFile = path.join(ws, '.vscode', 'settings.json');
+    fs.writeFileSync(settingsFile, fs.readFileSync(settingsFile, 'utf8').replace(/"lstmLens.timeBudgetMinutes": [\d.]+/, '"lstmLens.timeBudgetMinutes": 1'));
+    server = await startCodeServer({
+      cs, vsix, folder: ws, stateDir: path.join(tmp, 'cs'),
+      userSettings: { 'security.workspace.trust.enabled': false, 'workbench.colorTheme': 'Default Dark Modern' },
+    });
+
+    context = await chromium.launchPersistentContext(path.join(tmp, 'chromium'), {
+      executablePath: CHROMIUM, headless: true, viewport: { width: 1400, height: 900 },
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+        '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    const page = context.pages()[0] || await context.newPage();
+    page.on('console', (m) => consoleLines.push(`${m.type()}: ${m.text()}`));
+    page.on('pageerror', (e) => consoleLines.push(`pageerror: ${e.message}`));
+
+    // 1. the workbench, with our status bar item
+    await page.goto(`${server.url}/?folder=${encodeURIComponent(ws)}`);
+    await page.locator('.monaco-workbench').waitFor({ timeout: 60000 });
+    const statusItem = page.locator('.statusbar-item', { hasText: 'LSTM:' }).first();
+    await statusItem.waitFor({ timeout: 60000 });
+    await page.screenshot({ path: `${SHOTS}/e2e-01-workbench.png` });
+    check('workbench loads with the LSTM Lens status bar item', true, `${(await statusItem.innerText()).trim()} after ${Date.now() - t0} ms`);
+
+    // 2. the command palette starts training: progress notification + status bar
+    await runCommand(page, 'LSTM Lens: Train on Workspace', `${SHOTS}/e2e-02-palette.png`);
+    const toast = page.locator('.notifications-toasts .notification-toast', { hasText: 'training:' }).first();
+    await toast.waitFor({ timeout: 60000 });
+    const progressBar = toast.locator('.monaco-progress-container');
+    const toastText = (await toast.innerText()).replace(/\s+/g, ' ');
+    const statusTraining = page.locator('.statusbar-item', { hasText: 'LSTM: training' }).first();
+    await statusTraining.waitFor({ timeout: 30000 });
+    await page.screenshot({ path: `${SHOTS}/e2e-03-progress.png` });
+    check('progress notification visible with a progress bar', await progressBar.count() > 0 && /LSTM Lens/.test(toastText), toastText.slice(0, 120));
+    check('status bar shows the training state', true, (await statusTraining.innerText()).trim());
+
+    // 3. the status bar item opens the Training panel: chart drawn, sample shown
+    await statusTraining.click();
+    const inner = page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
+    await inner.locator('body[data-ready="1"]').waitFor({ timeout: 30000 });
+    const canvas = inner.locator('#chart');
+    await inner.locator('#chart[data-points]').waitFor({ timeout: 30000 });
+    await page.waitForFunction(() => true);  // let a frame pass
+    const end = Date.now() + 40000;
+    let points = 0;
+    while (Date.now() < end && (points = Number(await canvas.getAttribute('data-points'))) < 4) await page.waitForTimeout(500);
+    const sample = inner.locator('#samples .sample pre').first();
+    await sample.waitFor({ timeout: 40000 });
+    const sampleText = await sample.innerText();
+    const pixels = await canvas.evaluate((c) => {
+      const ctx = c.getContext('2d');
+      const { data } = ctx.getImageData(0, 0, c.width, c.height);
+      const bg = [data[0], data[1], data[2], data[3]];
+      let differ = 0;
+      for (let i = 0; i < data.length; i += 4) {
+        if (Math.abs(data[i] - bg[0]) + Math.abs(data[i + 1] - bg[1]) + Math.abs(data[i + 2] - bg[2]) + Math.abs(data[i + 3] - bg[3]) > 24) differ++;
+      }
+      return { differ, total: data.length / 4, bg };
+    });
+    const statusLines = await inner.locator('#status-lines li').allInnerTexts();
+    await page.screenshot({ path: `${SHOTS}/e2e-04-training-panel.png` });
+    check('training panel: chart drawn on the canvas', points >= 4 && pixels.differ > 1000,
+      `${points} points, ${pixels.differ} of ${pixels.total} pixels differ from the background rgba(${pixels.bg})`);
+    check('training panel: a sample is shown', sampleText.trim().length > 0, JSON.stringify(sampleText.slice(0, 60)));
+    check('training panel: run numbers listed', statusLines.some((l) => /Validation: \d/.test(l)), statusLines.slice(0, 3).join(' | '));
+
+    // 4. Stop Training from the palette
+    await runCommand(page, 'LSTM Lens: Stop Training');
+    const stopped = page.locator('.statusbar-item', { hasText: 'LSTM: stopped' }).first();
+    await stopped.waitFor({ timeout: 30000 });
+    const panelState = await inner.locator('#state').innerText();
+    await page.screenshot({ path: `${SHOTS}/e2e-05-stopped.png` });
+    check('Stop Training: status bar and panel say stopped', /stopped/.test(panelState), `${(await stopped.innerText()).trim()}; panel: ${panelState}`);
+
+    // 5. no CSP violations anywhere (the page's console, and the panel's own listener) while the panel was up
+    const csp = consoleLines.filter((l) => /Content Security Policy|Refused to (apply|load|execute)/i.test(l));
+    const reported = await inner.locator('body').getAttribute('data-csp-violations');
+    check('no Content-Security-Policy violations', csp.length === 0 && !reported, csp[0] ? csp[0].slice(0, 200) : '');
+
+    // 6. Generate Sample opens an untitled editor with text
+    await runCommand(page, 'LSTM Lens: Generate Sample');
+    const tab = page.locator('.tabs-container .tab', { hasText: 'Untitled' }).first();
+    await tab.waitFor({ timeout: 30000 });
+    const editorText = (await page.locator('.editor-instance .monaco-editor .view-lines').first().innerText()).replace(/\u00a0/g, ' ');
+    await page.screenshot({ path: `${SHOTS}/e2e-06-sample-editor.png` });
+    check('Generate Sample opens an untitled editor with text', editorText.trim().length > 20, JSON.stringify(editorText.slice(0, 60)));
+
+    exitCode = results.every((r) => r.ok) ? 0 : 1;
+  } catch (e) {
+    console.error('e2e error:', e && e.stack || e);
+    if (context) await context.pages()[0]?.screenshot({ path: `${SHOTS}/e2e-99-error.png` }).catch(() => {});
+    if (server) console.error(server.log().slice(-3000));
+  } finally {
+    if (exitCode !== 0) {
+      const errors = consoleLines.filter((l) => /^(error|pageerror)/.test(l)).slice(0, 15);
+      if (errors.length) console.log(`browser console errors:\n  ${errors.join('\n  ')}`);
+    }
+    if (context) await context.close().catch(() => {});
+    if (server) await server.stop();
+    if (!process.argv.includes('--keep')) fs.rmSync(tmp, { recursive: true, force: true });
+    const passed = results.filter((r) => r.ok).length;
+    let failed = results.length - passed;
+    if (exitCode !== 0 && failed === 0) failed = 1;
+    console.log(`e2e took ${((Date.now() - t0) / 1000).toFixed(1)} s; screenshots in ${path.relative(ROOT, SHOTS)}/`);
+    console.log(`e2e: ${passed} passed, ${failed} failed`);
+    process.exit(exitCode);
+  }
+})();

@@ -1,0 +1,108 @@
+// `lstm-lens complete` over JSON lines, `eval --mixture`, and the n-gram counts that `train`
+// writes beside the checkpoint: the CLI bundled as it ships, in a child process.
+import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as esbuild from 'esbuild';
+import { CompletionEngine } from '../../src/complete/engine';
+import { loadCompletionModel } from '../../src/complete/load';
+import { decodeNGramFile, ngramPathFor, vocabFingerprint } from '../../src/complete/ngram-file';
+import { decodeSettings } from '../../src/complete/settings';
+import { fileHeader } from '../../src/corpus/build';
+import { createRefKernels } from '../../src/engine/kernels-ref';
+import { loadCheckpoint } from '../../src/node/checkpoint-file';
+import { CODE, writeTinyModel } from './complete-fixture';
+
+const ROOT = path.join(__dirname, '..', '..');
+
+describe('lstm-lens complete and eval --mixture', function () {
+  this.timeout(60_000);
+  let tmp: string, cli: string, model: string;
+
+  const run = (args: string[], input?: string) => {
+    const r = spawnSync(process.execPath, [cli, ...args], { input, encoding: 'utf8', timeout: 60_000 });
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  };
+
+  before(async () => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lstm-lens-complete-'));
+    cli = path.join(tmp, 'cli.js');
+    await esbuild.build({ entryPoints: [path.join(ROOT, 'src/cli/main.ts')], outfile: cli, bundle: true, platform: 'node', target: 'node20', format: 'cjs', logLevel: 'error' });
+    model = writeTinyModel(path.join(tmp, 'm'));
+  });
+  after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+  it('answers JSON lines in order, with the engine\'s completions, one error per bad line', () => {
+    const ctx = CODE.slice(0, CODE.indexOf('private co') + 'private co'.length);
+    const lines = [
+      { id: 1, context: ctx, path: 'src/greet.ts' },
+      { id: 'two', context: ctx + 'unt', path: 'src/greet.ts', max_chars: 3 },
+      'not json at all',
+      { id: 4, path: 'src/greet.ts' },
+      { id: 5, context: 'const 名前 = "😀";\nexport function ', max_chars: 40 },
+      { id: 6, context: ctx, path: 'src/greet.ts', suffix: 'unt = 0;\n' },
+    ].map((l) => (typeof l === 'string' ? l : JSON.stringify(l)));
+    const r = run(['complete', '--model', model, '--backend', 'ref', '--threshold', 'inf'], lines.join('\n') + '\n');
+    assert.equal(r.code, 0, r.stderr);
+    const out = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    assert.deepEqual(out.map((o) => o.id), [1, 'two', null, 4, 5, 6]);
+    // the same engine in process gives the same first completion
+    const { model: m } = loadCompletionModel(model, createRefKernels());
+    const engine = new CompletionEngine(m);
+    const direct = engine.complete({ docId: 'src/greet.ts', text: ctx, offset: ctx.length, header: fileHeader('src/greet.ts'), settings: decodeSettings({ threshold: Infinity }) });
+    assert.equal(out[0].completion, direct.items[0]?.text ?? '');
+    assert.equal(out[0].completion, 'unt = 0;');
+    assert.ok(typeof out[1].completion === 'string' && out[1].completion.length <= 3, JSON.stringify(out[1]));
+    assert.match(out[2].error, /not JSON/);
+    assert.match(out[3].error, /"context" must be a string/);
+    assert.equal(typeof out[4].completion, 'string');
+    assert.equal(out[5].completion, '', 'nothing that only repeats the text after the cursor');
+  });
+
+  it('leaves out unsure completions under the default threshold, and refuses bad options', () => {
+    const r = run(['complete', '--model', model, '--backend', 'ref', '--component', 'lstm'], JSON.stringify({ id: 1, context: 'export function ' }) + '\n');
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout), { id: 1, completion: '' });
+    const bad = run(['complete', '--model', model, '--threshold', '0'], '');
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--threshold must be a positive number/);
+    const missing = run(['complete', '--model', path.join(tmp, 'nope.safetensors')], '');
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /^lstm-lens: There is no checkpoint at .*\.\n$/);
+  });
+
+  it('eval --mixture scores the mixture and each component', () => {
+    const dir = path.join(tmp, 'src');
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'greet.ts'), CODE);
+    const mix = run(['eval', '--model', model, '--mixture', '--json', dir]);
+    assert.equal(mix.code, 0, mix.stderr);
+    const m = JSON.parse(mix.stdout);
+    const plain = JSON.parse(run(['eval', '--model', model, '--json', dir]).stdout);
+    assert.ok(Math.abs(m.lstm_bpc - plain.bpc) < 1e-3, `LSTM alone ${m.lstm_bpc} vs eval ${plain.bpc}`);
+    assert.equal(m.chars, plain.chars);
+    assert.ok(m.ngram_bpc < m.lstm_bpc - 1, 'the n-gram knows this text; the untrained LSTM does not');
+    assert.ok(m.bpc < m.lstm_bpc && m.bpc < m.ngram_bpc + 0.5, JSON.stringify(m));
+    const none = run(['eval', '--model', model, '--mixture', '--ngram', path.join(tmp, 'missing.bin'), dir]);
+    assert.equal(none.code, 1);
+    assert.match(none.stderr, /--mixture needs the n-gram counts/);
+  });
+
+  it('train writes the n-gram counts of its corpus beside the checkpoint', () => {
+    const dir = path.join(tmp, 'corpus');
+    fs.mkdirSync(path.join(dir, 'lib'), { recursive: true });
+    for (let i = 0; i < 4; i++) fs.writeFileSync(path.join(dir, 'lib', `f${i}.ts`), CODE + `// file ${i}\n`);
+    fs.writeFileSync(path.join(dir, 'notes.py'), 'def f(x):\n    return x + 1\n'.repeat(20));
+    const out = path.join(tmp, 't', 'model.safetensors');
+    fs.mkdirSync(path.dirname(out));
+    const r = run(['train', dir, '--out', out, '--layers', '1', '--hidden', '8', '--seq', '16', '--batch', '2', '--steps', '3', '--threads', '1', '--backend', 'ref']);
+    assert.equal(r.code, 0, r.stderr);
+    const f = decodeNGramFile(fs.readFileSync(ngramPathFor(out)));
+    assert.equal(f.vocab, vocabFingerprint(loadCheckpoint(out).vocab));
+    assert.deepEqual(f.extensions, ['.py', '.ts']);
+    assert.equal(f.ngram.order, 10);
+    assert.ok(f.ngram.chars > CODE.length * 2, 'counted the training files');
+  });
+});

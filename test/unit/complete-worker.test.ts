@@ -1,0 +1,125 @@
+// The completion worker driven through CompletionClient, as the extension host drives it (no VS
+// Code needed): documents mirrored with their edits, cancellation, a corrupt model, a document
+// closed and a model swapped while a request is in flight.
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as esbuild from 'esbuild';
+import { decodeSettings } from '../../src/complete/settings';
+import { CancelToken, CompletionClient } from '../../src/extension/completion-client';
+import { CODE, HEADER, writeTinyModel } from './complete-fixture';
+
+const ROOT = path.join(__dirname, '..', '..');
+const SETTINGS = decodeSettings({ threshold: Infinity, maxChars: 20 });
+
+class Token implements CancelToken {
+  isCancellationRequested = false;
+  private listeners: (() => void)[] = [];
+  onCancellationRequested(l: () => void) { this.listeners.push(l); return { dispose: () => { this.listeners = this.listeners.filter((x) => x !== l); } }; }
+  cancel() { this.isCancellationRequested = true; for (const l of this.listeners) l(); }
+}
+
+describe('completion worker (through CompletionClient)', function () {
+  this.timeout(60_000);
+  let tmp: string, workerPath: string, model: string, other: string;
+  let client: CompletionClient;
+
+  before(async () => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lstm-lens-cworker-'));
+    workerPath = path.join(tmp, 'complete-worker.js');
+    await esbuild.build({ entryPoints: [path.join(ROOT, 'src/worker/complete-worker.ts')], outfile: workerPath, bundle: true, platform: 'node', target: 'node20', format: 'cjs', logLevel: 'error' });
+    model = writeTinyModel(path.join(tmp, 'a'));
+    other = writeTinyModel(path.join(tmp, 'b'), { hidden: 12, seed: 3 });
+  });
+  beforeEach(() => { client = new CompletionClient({ workerPath, timeoutMs: 20_000 }); });
+  afterEach(async () => { await client.dispose(); });
+  after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+  const doc = (uri: string, text: string, version = 1) => ({ uri, version, header: HEADER, getText: () => text });
+
+  it('loads a model, mirrors a document with its edits, and completes in it', async () => {
+    const loaded = await client.load(model, true);
+    assert.equal(loaded.kind, 'loaded');
+    assert.deepEqual(client.info?.extensions, ['.ts']);
+    let text = CODE.slice(0, CODE.indexOf('private co'));
+    client.sync(doc('file:///a.ts', text));
+    let r = await client.complete('file:///a.ts', 1, text.length, text.length, SETTINGS);
+    assert.ok(r && r.fed > text.length / 2, JSON.stringify(r));
+    // the user types "private co": an edit, then a request that reads only what is new
+    client.change('file:///a.ts', 2, [{ start: text.length, end: text.length, text: 'private co' }]);
+    text += 'private co';
+    r = await client.complete('file:///a.ts', 2, text.length, text.length, SETTINGS);
+    assert.equal(r?.items[0]?.text, 'unt = 0;');
+    assert.equal(r?.fed, 'private co'.length);
+    // a change the worker cannot have seen (a stale mirror) is caught by the length check and resent
+    r = await client.complete('file:///a.ts', 2, text.length + 5, text.length, SETTINGS);
+    assert.equal(r?.reason, 'unsynced');
+    client.sync(doc('file:///a.ts', text, 2));
+    r = await client.complete('file:///a.ts', 2, text.length, text.length, SETTINGS);
+    assert.equal(r?.items[0]?.text, 'unt = 0;');
+    assert.equal(r?.fed, 0, 'the resent text is the same: the cached states stay');
+  });
+
+  it('offers nothing without a model, and reports a corrupt one', async () => {
+    client.sync(doc('file:///a.ts', 'export '));
+    let r = await client.complete('file:///a.ts', 1, 7, 7, SETTINGS);
+    assert.equal(r?.reason, 'no-model');
+    const bad = path.join(tmp, 'bad.safetensors');
+    fs.writeFileSync(bad, Buffer.from('{"this is": "not a model"}'));
+    const o = await client.load(bad, true);
+    assert.equal(o.kind, 'failed');
+    assert.match(o.kind === 'failed' ? o.message : '', /\.$/);
+    r = await client.complete('file:///a.ts', 1, 7, 7, SETTINGS);
+    assert.equal(r?.reason, 'no-model');
+  });
+
+  it('a cancelled request returns nothing at once', async () => {
+    await client.load(model, true);
+    const text = (CODE + '\n').repeat(200);
+    client.sync(doc('file:///big.ts', text));
+    const pre = new Token();
+    pre.cancel();
+    assert.equal(await client.complete('file:///big.ts', 1, text.length, text.length, SETTINGS, pre), undefined);
+    const t = new Token();
+    const p = client.complete('file:///big.ts', 1, text.length, text.length, decodeSettings({ threshold: Infinity, maxChars: 2000 }), t);
+    const t0 = Date.now();
+    t.cancel();
+    assert.equal(await p, undefined);
+    assert.ok(Date.now() - t0 < 100);
+    // the worker is still there for the next one
+    const r = await client.complete('file:///big.ts', 1, text.length, text.length, SETTINGS);
+    assert.ok(r && !r.reason, JSON.stringify(r));
+  });
+
+  it('survives a document closed and a model swapped mid-request', async () => {
+    await client.load(model, true);
+    const text = (CODE + '\n').repeat(50);
+    client.sync(doc('file:///c.ts', text));
+    const inFlight = client.complete('file:///c.ts', 1, text.length, text.length, SETTINGS);
+    client.close('file:///c.ts');
+    const r = await inFlight;
+    assert.ok(r === undefined || Array.isArray(r.items));
+    // the closed document is no longer mirrored: a request for it is answered, not stalled
+    const after = await client.complete('file:///c.ts', 1, text.length, text.length, SETTINGS);
+    assert.equal(after?.reason, 'unsynced');
+    // swap the model while a request runs
+    client.sync(doc('file:///d.ts', text));
+    const first = client.complete('file:///d.ts', 1, text.length, text.length, SETTINGS);
+    const swapped = client.load(other, true);
+    const [a, b] = await Promise.all([first, swapped]);
+    assert.ok(a && Array.isArray(a.items));
+    assert.equal(b.kind, 'loaded');
+    assert.equal(client.info?.hidden, 12);
+    const c = await client.complete('file:///d.ts', 1, text.length, text.length, SETTINGS);
+    assert.ok(c && !c.reason, JSON.stringify(c));
+    // without force, a worse save of the same model is kept out
+    const ck = path.join(tmp, 'b', 'model.safetensors');
+    const { loadCheckpoint, saveCheckpoint } = await import('../../src/node/checkpoint-file');
+    const worse = loadCheckpoint(ck);
+    worse.training = { ...worse.training, steps: 20, valBpcHistory: [[2000, 4.5]] };
+    saveCheckpoint(ck, worse);
+    const kept = await client.load(ck, false);
+    assert.equal(kept.kind, 'kept');
+  });
+});

@@ -1,0 +1,167 @@
+// The cell-activation panel in a real VS Code: with a fixture model (hand-built, so its quote cell
+// 0:5 is known) it opens, lists the discovered cells, follows the editor and computes the cell's
+// values in the worker (high inside a string, low outside); raw cells, gate saturation, the
+// decorations option; and a clear state for every bad input: no model, a binary file, an empty
+// untitled editor, an untitled one with text, a 5 MB file.
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import * as vscode from 'vscode';
+import type { DiscoveredCell } from '../../../src/cells/discover';
+import { readDiscoveredCells } from '../../../src/cells/store';
+import { loadCheckpoint, saveCheckpoint } from '../../../src/node/checkpoint-file';
+import { COLUMN_CELL, QUOTE_CELL, handBuiltCheckpoint, quoteHeavyCode } from '../../fixtures/cells/hand-model';
+import { clean, getApi, waitFor } from '../helpers';
+
+const FOUND: DiscoveredCell[] = [
+  { label: 'quote', layer: 0, index: QUOTE_CELL, metric: 'auc', score: 0.99, sign: 1, probe: 1, floor: 0.9, scoreInner: 1, variant: 'c', selectScore: 0.99 },
+  { label: 'column', layer: 0, index: COLUMN_CELL, metric: 'r', score: 0.88, sign: 1, probe: 0.98, floor: 0.94, variant: 'c', selectScore: 0.88 },
+];
+
+async function open(file: string, text?: string): Promise<vscode.TextEditor> {
+  if (text !== undefined) fs.writeFileSync(file, text);
+  const doc = await vscode.workspace.openTextDocument(file);
+  return vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.One, preview: false });
+}
+
+describe('cell-activation panel', () => {
+  let ws: string;
+  before(async () => {
+    const api = await getApi();
+    await clean(api);
+    ws = vscode.workspace.workspaceFolders![0].uri.fsPath;
+    api.store.ensureDir();
+    saveCheckpoint(api.store.modelPath!, { ...handBuiltCheckpoint(), cells: FOUND });
+  });
+  after(async () => {
+    const api = await getApi();
+    api.cellsPanel.close();
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    await clean(api);
+  });
+
+  it('is a contributed command', async () => {
+    assert.ok((await vscode.commands.getCommands(true)).includes('lstmLens.showCellActivations'));
+  });
+
+  it('opens, lists the discovered cells and paints the followed file: the quote cell is high inside strings', async () => {
+    const api = await getApi();
+    const text = 'const greeting = "hello, world";\nlet n = 1;\n' + quoteHeavyCode(30);
+    await open(path.join(ws, 'cells-fixture.js'), text);
+    await vscode.commands.executeCommand('lstmLens.showCellActivations');
+    const panel = api.cellsPanel;
+    assert.equal(panel.visible, true);
+    const model = await waitFor('the model to reach the panel', () => panel.lastModel);
+    assert.deepEqual(model.options.map((o) => o.label), ['quote cell: layer 0, #5, AUC 0.99', 'column cell: layer 0, #9, r 0.88']);
+    assert.equal(model.selected, `0:${QUOTE_CELL}`, 'the first discovered cell is shown first');
+    assert.equal(model.noDiscovered, false);
+    const done = await waitFor('the whole file to be computed', () => panel.documentValues?.done && panel.documentValues);
+    const q = done.values.get(`0:${QUOTE_CELL}`)!;
+    const chars = [...text];
+    const inside = chars.indexOf('w'), outside = text.indexOf('let n') + 4;   // ASCII: UTF-16 index = code point
+    assert.ok(q[inside] > 0.5 && q[outside] < -0.5, `inside ${q[inside]}, outside ${q[outside]}`);
+    assert.equal(panel.lastState?.kind, 'ready');
+    await waitFor('the webview to paint characters', () => panel.paints.some(([v, , n]) => v === done.version && n > 50));
+    assert.deepEqual(panel.cspViolations, []);
+  });
+
+  it('shows any raw cell, the gate saturation and the heatmap in the editor', async () => {
+    const api = await getApi();
+    const panel = api.cellsPanel;
+    panel.onPanel({ type: 'select', key: '1:3' });
+    await waitFor('values of the raw cell 1:3', () => panel.documentValues?.done && panel.documentValues.values.has('1:3'));
+    assert.equal(panel.selectedCell, '1:3');
+    panel.onPanel({ type: 'view', view: 'gates' });
+    await waitFor('the gate plot', () => panel.lastGatePoints === 2 * 3 * 16);
+    panel.onPanel({ type: 'decorations', on: true });
+    panel.onPanel({ type: 'view', view: 'heatmap' });
+    panel.onPanel({ type: 'select', key: `0:${QUOTE_CELL}` });
+    panel.onPanel({ type: 'decorations', on: false });
+    assert.deepEqual(panel.errors, []);
+  });
+
+  it('follows edits', async () => {
+    const api = await getApi();
+    const panel = api.cellsPanel;
+    const editor = vscode.window.visibleTextEditors.find((e) => e.document.uri.fsPath.endsWith('cells-fixture.js'))!;
+    const before = panel.documentValues!.version;
+    await editor.edit((b) => b.insert(new vscode.Position(0, 0), 'const x = "edited";\n'));
+    const after = await waitFor('the edited text to be computed', () => panel.documentValues?.version !== before && panel.documentValues?.done && panel.documentValues);
+    const q = after.values.get(`0:${QUOTE_CELL}`)!;
+    assert.ok(q[12] > 0.5, `inside the new string: ${q[12]}`);
+  });
+
+  it('keeps the extension host responsive while it follows a 2,000-line file being edited and scrolled', async () => {
+    const api = await getApi();
+    const panel = api.cellsPanel;
+    const editor = await open(path.join(ws, 'cells-long.js'), quoteHeavyCode(2000));
+    const resolution = 5;
+    const h = monitorEventLoopDelay({ resolution });
+    h.enable();
+    await waitFor('the long file followed', () => panel.documentValues?.doc.endsWith('cells-long.js'));
+    for (let i = 0; i < 6; i++) {
+      await editor.edit((b) => b.insert(new vscode.Position(100 * i, 0), `const s${i} = "typed";\n`));
+      editor.revealRange(new vscode.Range(300 * i, 0, 300 * i, 0), vscode.TextEditorRevealType.AtTop);
+      await new Promise((r) => setTimeout(r, 400));
+    }
+    h.disable();
+    const delay = (ns: number) => Math.max(0, ns / 1e6 - resolution);
+    const p99 = delay(h.percentile(99)), max = delay(h.max);
+    console.log(`      event-loop delay while following: p50 ${delay(h.percentile(50)).toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${max.toFixed(1)} ms`);
+    assert.ok(p99 < 50, `p99 ${p99.toFixed(1)} ms`);
+    await waitFor('the edited long file computed', () => panel.documentValues?.done, 120_000);
+  });
+
+  it('gives a clear state for a binary file, empty and untitled editors and a 5 MB file', async () => {
+    const api = await getApi();
+    const panel = api.cellsPanel;
+    // VS Code itself refuses to open a file with NUL bytes as text; a document can still hold them
+    const binary = await vscode.workspace.openTextDocument({ content: 'PK\u0000\u0003 not text \u0000\u0000' });
+    await vscode.window.showTextDocument(binary, vscode.ViewColumn.One);
+    await waitFor('the binary state', () => panel.lastState?.kind === 'binary');
+    assert.match(panel.lastState!.message, /binary/);
+
+    const empty = await vscode.workspace.openTextDocument({ language: 'python', content: '' });
+    await vscode.window.showTextDocument(empty, vscode.ViewColumn.One);
+    await waitFor('the empty state', () => panel.lastState?.kind === 'empty');
+
+    const untitled = await vscode.workspace.openTextDocument({ language: 'python', content: 's = "untitled text"\n' });
+    await vscode.window.showTextDocument(untitled, vscode.ViewColumn.One);
+    await waitFor('an untitled editor painted', () => panel.lastState?.kind === 'ready' && panel.documentValues?.done && panel.documentValues.doc === untitled.uri.toString());
+
+    const big = path.join(ws, 'cells-big.js');
+    const line = 'const s = "a string"; // and a comment\n';
+    fs.writeFileSync(big, line.repeat(Math.ceil((5 * 1024 * 1024) / line.length)));
+    await open(big);
+    const v = await waitFor('the 5 MB file painted around the view', () => {
+      const d = panel.documentValues;
+      return d && d.doc.endsWith('cells-big.js') && !Number.isNaN(d.values.get(`0:${QUOTE_CELL}`)?.[12] ?? NaN) && d;
+    }, 90_000);
+    assert.equal(v.done, false, 'only the part in view');
+    assert.ok(v.values.get(`0:${QUOTE_CELL}`)![12] > 0.5);
+    assert.equal(panel.lastState?.kind, 'ready');
+    fs.rmSync(big);
+  });
+
+  it('finds the cells of a model that has none yet, on the workspace\'s held-out files, and stores them', async () => {
+    const api = await getApi();
+    api.cellsPanel.close();
+    saveCheckpoint(api.store.modelPath!, handBuiltCheckpoint());   // no cells
+    await open(path.join(ws, 'README.md'));                        // markdown: no grammar, still painted
+    await vscode.commands.executeCommand('lstmLens.showCellActivations');
+    const model = await waitFor('cells found and listed', () => (api.cellsPanel.lastModel?.options.length ?? 0) > 0 && api.cellsPanel.lastModel, 90_000);
+    assert.ok(model.options.length >= 3, model.options.map((o) => o.label).join(' | '));
+    assert.deepEqual(readDiscoveredCells(loadCheckpoint(api.store.modelPath!).cells, { layers: 2, hidden: 16 }).length, model.options.length);
+    await waitFor('the markdown file painted', () => api.cellsPanel.lastState?.kind === 'ready' && api.cellsPanel.documentValues?.done);
+  });
+
+  it('says so when there is no model', async () => {
+    const api = await getApi();
+    api.cellsPanel.close();
+    await vscode.commands.executeCommand('lstmLens.reset', { confirm: false });
+    await vscode.commands.executeCommand('lstmLens.showCellActivations');
+    await waitFor('the no-model state', () => api.cellsPanel.lastState?.kind === 'no-model');
+    assert.deepEqual(api.cellsPanel.cspViolations, []);
+  });
+});
