@@ -170,7 +170,7 @@ async function renderBench(text: string): Promise<{ loadMs: number; firstMs: num
     });
     const loadMs = Date.now() - t0;
     const n = [...text].length;
-    const values = Array.from({ length: n }, (_, i) => Math.sin(i / 7) * 2);
+    const values = Array.from({ length: n }, (_, i) => Math.sin(i / 7) * 2);   // as numbers: the bench posts JSON
     const msgs: ToCellsPanel[] = [
       { type: 'state', state: { kind: 'ready', message: '' } },
       { type: 'model', model: { cell: 'lstm', layers: 2, hidden: 256, steps: 1, paint: 'tanh', options: [{ key: '0:0', label: 'quote cell: layer 0, #0, AUC 0.99' }], selected: '0:0', noDiscovered: false } },
@@ -192,7 +192,7 @@ async function renderBench(text: string): Promise<{ loadMs: number; firstMs: num
       }
       return { ms: performance.now() - t, chars: Number(document.body.dataset.painted) };
     })()`) as Promise<{ ms: number; chars: number }>;
-    const first = await paintAfter({ type: 'values', doc: 'bench', version: 1, key: '0:0', start: 0, values });
+    const first = await paintAfter({ type: 'values', doc: 'bench', version: 1, key: '0:0', start: 0, values: values as unknown as Float32Array });
     const scroll = await paintAfter(undefined, 1000);
     await page.screenshot({ path: path.join(ROOT, 'shots', 'cells-bench-render.png') }).catch(() => {});
     if (errors.length) say(`(browser errors: ${errors.slice(0, 3).join(' | ')})`);

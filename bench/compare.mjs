@@ -105,7 +105,7 @@ function loadAverage() {
 /** Runs one benchmark process; returns its last JSON line with a "config", or {error}. */
 function runOne(runner, c, t, o) {
   const [cmd, args] = runner.cmd(c, t);
-  const r = spawnSync(cmd, args, { cwd: ROOT, encoding: 'utf8', timeout: Math.max(300, o.seconds * 40) * 1000, maxBuffer: 1 << 24 });
+  const r = spawnSync(cmd, args, { cwd: ROOT, encoding: 'utf8', timeout: Math.max(600, o.seconds * 60) * 1000, maxBuffer: 1 << 24 });
   const rows = (r.stdout || '').split('\n').filter((l) => l.trim().startsWith('{')).map((l) => {
     try { return JSON.parse(l); } catch { return null; }
   }).filter((x) => x && x.config !== undefined);

@@ -6,7 +6,8 @@
 //   quality  on held-out files of a real codebase (the files `lstm-lens train` held out, split
 //            by file): bits per char, the share of positions whose completion is exactly the rest
 //            of the line, and the mean length of the correct prefix, for the LSTM alone, the
-//            10-gram alone and the mixture (the same model and counts, trained on the same files)
+//            10-gram alone and the mixture (the same model and counts, trained on the same files;
+//            the few held-out files stored for the mixer's warm-up are left out)
 //
 // usage: node --import tsx bench/complete.bench.ts --model FILE [--corpus DIR] [--only latency|quality]
 //          [--keystrokes 200] [--positions 1500] [--max-quality-chars N] [--json]
@@ -19,7 +20,7 @@ import { parseArgs } from 'node:util';
 import { CompletionEngine } from '../src/complete/engine';
 import { loadCompletionModel } from '../src/complete/load';
 import type { CompletionModel } from '../src/complete/model';
-import { scoreStreams } from '../src/complete/score';
+import { scoreStreams, warmMixer } from '../src/complete/score';
 import { Component, decodeSettings, DecodeSettings } from '../src/complete/settings';
 import { buildCorpus, fileHeader } from '../src/corpus/build';
 import { collectCorpus } from '../src/corpus/collect';
@@ -181,7 +182,7 @@ function samplePositions(files: HeldOut[], n: number): Position[] {
 }
 
 function completionQuality(model: CompletionModel, files: HeldOut[], positions: Position[], component: Component) {
-  const engine = new CompletionEngine(model);
+  const engine = new CompletionEngine(model, { mixer: warmMixer(model) });
   const settings: DecodeSettings = decodeSettings({ component, threshold: Infinity, maxChars: 200 });
   let exact = 0, prefix = 0, ms = 0;
   const seen: { bits: number; exact: boolean; prefix: number; length: number }[] = [];
@@ -228,8 +229,8 @@ async function quality(model: CompletionModel, files: HeldOut[], nPositions: num
   log(`quality: ${used.length} held-out files, ${used.reduce((a, f) => a + f.text.length, 0).toLocaleString('en-US')} characters`);
   const t0 = performance.now();
   const streams = used.map((f) => model.encode(fileHeader(f.relPath) + f.text));
-  const s = scoreStreams(model, streams);
-  const noOverlay = scoreStreams(model, streams, { overlayEvery: 0 });
+  const s = scoreStreams(model, streams, { mixer: warmMixer(model) });
+  const noOverlay = scoreStreams(model, streams, { overlayEvery: 0, mixer: warmMixer(model) });
   log(`bits per char scored in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   const bpc = { lstm: s.bits.lstm / s.chars, ngram: s.bits.ngram / s.chars, mixture: s.bits.mixture / s.chars };
   const positions = samplePositions(used, nPositions);
@@ -257,7 +258,10 @@ async function quality(model: CompletionModel, files: HeldOut[], nPositions: num
     trained: { steps: checkpoint.training.steps, chars: checkpoint.training.charsSeen, minutes: +(checkpoint.training.elapsedMs / 60_000).toFixed(1), val_bpc: h.length ? h[h.length - 1][1] : null },
     load_average: (await import('node:os')).loadavg().map((x) => +x.toFixed(2)),
   };
-  const files = await heldOutFiles();
+  // the held-out files whose text the mixer warms up on are not scored
+  const calibration = new Set(model.calibration.map((t) => /^==> (.*) <==\n/.exec(t)?.[1]));
+  const files = (await heldOutFiles()).filter((f) => !calibration.has(f.relPath));
+  result.held_out = { files: files.length, chars: files.reduce((a, f) => a + f.text.length, 0), left_out_for_mixer_warmup: calibration.size };
   if (args.only !== 'quality') result.latency = await latency(model, files, Number(args.keystrokes ?? 200));
   if (args.only !== 'latency') result.quality = await quality(model, files, Number(args.positions ?? 1500), Number(args['max-quality-chars'] ?? Infinity));
   console.log(args.json ? JSON.stringify(result) : JSON.stringify(result, null, 2));

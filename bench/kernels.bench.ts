@@ -129,6 +129,15 @@ const pointwise: [string, (k: Kernels) => () => void][] = [
     for (let m = 0; m < M; m++) idx[m] = (m * 7) % V;
     return () => k.gatherColumnsBackward(dw, db, dout, idx, M, N, V);
   }],
+  ['gemvPacked N=1024 K=256 (sampling product)', (k) => {
+    const m = k.packInference(filled(k, 1024 * 256), 1024, 256), x = filled(k, 256), out = k.alloc(1024), b = filled(k, 1024);
+    return () => k.gemvPacked(out, m, x, b, false);
+  }],
+  ['inferenceSteps lstm H=256 n=1 (layer 1 of B)', (k) => {
+    const H = 256, GH = 4 * H, wih = k.packInference(filled(k, GH * H), GH, H), whh = k.packInference(filled(k, GH * H), GH, H);
+    const x = filled(k, H), b = filled(k, GH), h = filled(k, H), c = filled(k, H), act = k.alloc(GH);
+    return () => k.inferenceSteps('lstm', 1, H, x, null, wih, b, whh, b, h, c, act, null);
+  }],
   ['softmaxCrossEntropy M=2048 V=96', (k) => {
     const M = 2048, V = 96, logits = filled(k, M * V), d = k.alloc(M * V), t = k.allocInt(M);
     for (let m = 0; m < M; m++) t[m] = (m * 5) % V;

@@ -62,7 +62,7 @@ export interface Discovery {
 export interface DiscoverOptions extends CollectOptions {
   /** Cells kept per label (default 5). */
   top?: number;
-  /** Characters per half the probes are fitted and scored on (default 12,000). */
+  /** Characters per half the probes are fitted and scored on (default 10,000). */
   probeRows?: number;
   onPhase?: (phase: 'run' | 'score' | 'probe') => void;
 }
@@ -87,7 +87,7 @@ export function scoreActivations(a: Activations, opts: Pick<DiscoverOptions, 'to
   opts.onPhase?.('probe');
   const cells: DiscoveredCell[] = [];
   const missing: string[] = [];
-  const probeRows = opts.probeRows ?? 12_000;
+  const probeRows = opts.probeRows ?? 10_000;
   const rowsA = strided(0, split, probeRows), rowsB = strided(split, a.n, probeRows);
   const dense = denseDesigns(a, rowsA, rowsB);
   const floor = floorDesigns(a, rowsA, rowsB);

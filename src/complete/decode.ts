@@ -67,7 +67,7 @@ function allowed(codes: Int32Array, id: number, step: number, noLeadingBlank: bo
   return !(step === 0 && noLeadingBlank && isBlankCode(c));
 }
 
-/** What a character does to a hypothesis: 'end' (stop before it), or go on. */
+/** Whether a hypothesis ends before this character (a newline that closes the line or block). */
 function endsBefore(code: number, shape: Shape, scope: 'line' | 'block', maxLines: number): boolean {
   if (!isNewlineCode(code)) return false;
   if (scope === 'line') return true;

@@ -5,9 +5,9 @@
 //
 // Reading a document not seen before (or far from any cached state) starts from the file
 // header and `window` characters before the cursor, at a line start: the LSTM forgets faster
-// than that, and it bounds the first request's cost. Whole lines are primed a block at a time
-// (a state saved at each line start, and every `chunk` characters along a long line); the
-// cursor's own line is read character by character, and the mixer learns from it.
+// than that, and it bounds the first request's cost. Lines far from the cursor are primed a
+// block at a time (a state saved at each line start, and every `chunk` characters along a long
+// line); the last `learnTail` characters are read one by one, and the mixer learns from them.
 import { LogisticMixer } from '../engine/mixer';
 import { decode, StepSource } from './decode';
 import type { CompletionModel } from './model';
@@ -23,6 +23,9 @@ export interface EngineOptions {
   maxCatchUp?: number;
   /** A state is cached every this many characters along a long line (default 256). */
   chunk?: number;
+  /** The characters this close before the cursor are read one by one, the mixer learning from
+   *  them; those before are primed a block at a time (default 400). */
+  learnTail?: number;
   /** Bytes of cached states and overlays over all documents (default 64 MiB). */
   maxBytes?: number;
   /** Cached states per document (default 1,024). */
@@ -72,6 +75,7 @@ export class CompletionEngine {
   private readonly window: number;
   private readonly maxCatchUp: number;
   private readonly chunk: number;
+  private readonly learnTail: number;
   private readonly overlayMaxChars: number;
   private readonly now: () => number;
   private readonly scratch: Float32Array;
@@ -82,6 +86,7 @@ export class CompletionEngine {
     this.window = opts.window ?? 1000;
     this.maxCatchUp = opts.maxCatchUp ?? 3000;
     this.chunk = opts.chunk ?? 256;
+    this.learnTail = opts.learnTail ?? 400;
     this.overlayMaxChars = opts.overlayMaxChars ?? 100_000;
     this.now = opts.now ?? (() => performance.now());
     this.scratch = new Float32Array(model.V);
@@ -118,6 +123,17 @@ export class CompletionEngine {
     if (!read) return done({ items: [], reason: 'cancelled', steps: 0 });
 
     const ctx = lineContext(req.text, offset);
+    // the user typed the start of the completion shown last: the rest of it is what greedy
+    // decoding would give again (bar what the mixer learned from those characters)
+    const key = settingsKey(s);
+    const shown = doc.lastShown;
+    if (shown && s.alternatives === 1 && shown.key === key && offset > shown.offset && offset - shown.offset < shown.text.length) {
+      const typed = req.text.slice(shown.offset, offset);
+      if (shown.text.startsWith(typed)) {
+        const v = finishCompletion(shown.text.slice(typed.length), ctx);
+        if ('text' in v) return done({ items: [{ text: v.text, meanBits: shown.meanBits }], steps: 0 });
+      }
+    }
     pred.decoding = true;
     const source: StepSource<PredictorState> = {
       V: pred.V, dist: (out) => pred.dist(out), push: (id) => pred.push(id), save: () => pred.save(), restore: (st) => pred.restore(st),
@@ -135,6 +151,7 @@ export class CompletionEngine {
       if ('suppressed' in v) { reason = v.suppressed; continue; }
       if (!items.some((i) => i.text === v.text)) items.push({ text: v.text, meanBits: d.meanBits });
     }
+    doc.lastShown = items.length && s.alternatives === 1 ? { offset, text: items[0].text, meanBits: items[0].meanBits, key } : null;
     return done(items.length ? { items, steps: out.steps } : { items, reason, steps: out.steps });
   }
 
@@ -180,20 +197,24 @@ export class CompletionEngine {
       pred.setContext(this.idsBefore(text, pos, header));
       doc.add(pos, pred.save().lstm, 'line', this.cache.tick());
     }
-    // whole lines (and chunks of long ones) a block at a time, states cached at their ends
+    // line by line (long lines in chunks), a state cached at each end; far from the cursor a
+    // block at a time, near it one character at a time so that the mixer learns from it
     const lineStart = text.lastIndexOf('\n', offset - 1) + 1;
     const tail = Math.max(lineStart, offset - this.chunk);
+    const learnFrom = offset - this.learnTail;
     while (pos < tail) {
       if (cancelled()) return false;
       const nl = text.indexOf('\n', pos);
       let end = Math.min(nl < 0 || nl >= tail ? tail : nl + 1, pos + this.chunk);
       end = safeCut(text, end);
       if (end <= pos) end = tail;
-      pred.prime(this.model.encode(text.slice(pos, end)));
+      const ids = this.model.encode(text.slice(pos, end));
+      if (end <= learnFrom) pred.prime(ids);
+      else if (pred.read(ids, true, cancelled, this.scratch) < ids.length) return false;
       pos = end;
       doc.add(pos, pred.save().lstm, 'line', this.cache.tick());
     }
-    // the cursor's line one character at a time: the mixer learns from it
+    // the cursor's line so far
     if (pos < offset) {
       const ids = this.model.encode(text.slice(pos, offset));
       if (pred.read(ids, true, cancelled, this.scratch) < ids.length) return false;
@@ -220,6 +241,11 @@ export class CompletionEngine {
     const ids = this.model.encode(from === 0 ? header + text.slice(0, pos) : text.slice(from, pos));
     return ids.subarray(Math.max(0, ids.length - n));
   }
+}
+
+/** The settings that change what is decoded. */
+function settingsKey(s: DecodeSettings): string {
+  return `${s.component}|${s.strategy}|${s.beamWidth}|${s.scope}|${s.maxChars}|${s.maxLines}|${s.threshold}`;
 }
 
 /** i moved back off the middle of a surrogate pair. */

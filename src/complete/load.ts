@@ -7,7 +7,7 @@ import type { CharNGram } from '../engine/ngram';
 import { writeFileAtomic } from '../node/atomic-write';
 import { loadModel } from '../node/load-model';
 import { CompletionModel } from './model';
-import { buildCorpusNGram, decodeNGramFile, encodeNGramFile, extensionsOf, ngramPathFor, vocabFingerprint } from './ngram-file';
+import { buildCorpusNGram, Calibration, decodeNGramFile, encodeNGramFile, extensionsOf, ngramPathFor, pickCalibration, vocabFingerprint } from './ngram-file';
 
 export interface LoadedCompletionModel {
   model: CompletionModel;
@@ -22,6 +22,7 @@ export function loadCompletionModel(checkpointPath: string, kernels: Kernels, ng
   const { checkpoint, model: rnn, vocab } = loadModel(checkpointPath, kernels, 1, 1);
   let ngram: CharNGram | null = null;
   let extensions: string[] = [];
+  let calibration: string[] = [];
   let notice: string | undefined;
   if (!fs.existsSync(ngramPath)) {
     notice = `There are no n-gram counts beside the model (${ngramPath}); completions use the LSTM alone until a training run writes them.`;
@@ -35,16 +36,18 @@ export function loadCompletionModel(checkpointPath: string, kernels: Kernels, ng
       } else {
         ngram = f.ngram;
         extensions = f.extensions;
+        calibration = f.calibration.streams;
       }
     } catch (e) {
       notice = `The n-gram counts in ${ngramPath} cannot be used (${(e as Error).message.replace(/\.$/, '')}); completions use the LSTM alone.`;
     }
   }
-  return { model: new CompletionModel({ rnn, vocab, ngram, extensions }), checkpoint, notice };
+  return { model: new CompletionModel({ rnn, vocab, ngram, extensions, calibration }), checkpoint, notice };
 }
 
-export function saveNGramBeside(checkpointPath: string, ngram: CharNGram, vocab: readonly string[], extensions: readonly string[]): void {
-  writeFileAtomic(ngramPathFor(checkpointPath), encodeNGramFile(ngram, vocab, extensions));
+export function saveNGramBeside(checkpointPath: string, ngram: CharNGram, vocab: readonly string[], extensions: readonly string[],
+  calibration?: Calibration): void {
+  writeFileAtomic(ngramPathFor(checkpointPath), encodeNGramFile(ngram, vocab, extensions, calibration));
 }
 
 /** What a training run calls: counts the training ids once (when made) and writes them beside the
@@ -53,10 +56,14 @@ export function saveNGramBeside(checkpointPath: string, ngram: CharNGram, vocab:
 export class CorpusNGramWriter {
   private ngram: CharNGram | undefined;
   private readonly extensions: string[];
+  private readonly calibration: Calibration;
 
-  /** relPaths: the training files (for the languages), or streams starting with their headers. */
-  constructor(private readonly checkpointPath: string, ids: Int32Array, private readonly vocab: readonly string[], relPaths: readonly string[]) {
+  /** relPaths: the training files (for the languages), or streams starting with their headers.
+   *  heldOut: validation files, some of which are stored for the mixer's warm-up. */
+  constructor(private readonly checkpointPath: string, ids: Int32Array, private readonly vocab: readonly string[], relPaths: readonly string[],
+    heldOut: readonly { relPath: string; text: string }[] = []) {
     this.ngram = buildCorpusNGram(ids, vocab.length);
+    this.calibration = pickCalibration(heldOut);
     // a stream names its file in its header; a raw stream names none
     const paths = relPaths.map((p) => (p.includes('\n') ? /^==> (.*) <==\n/.exec(p)?.[1] : p)).filter((p): p is string => !!p);
     this.extensions = extensionsOf(paths);
@@ -69,10 +76,20 @@ export class CorpusNGramWriter {
     if (!ngram) return undefined;
     this.ngram = undefined;   // written once; let the memory go
     try {
-      saveNGramBeside(this.checkpointPath, ngram, this.vocab, this.extensions);
+      saveNGramBeside(this.checkpointPath, ngram, this.vocab, this.extensions, this.calibration);
       return undefined;
     } catch (e) {
       return `The n-gram counts for completions could not be written (${(e as Error).message.replace(/\.$/, '')}).`;
     }
   }
+}
+
+/** Held-out streams as read by the CLI (each a header line, then the file) as files. */
+export function streamsAsFiles(streams: readonly string[]): { relPath: string; text: string }[] {
+  const out: { relPath: string; text: string }[] = [];
+  for (const s of streams) {
+    const m = /^==> (.*) <==\n/.exec(s);
+    if (m) out.push({ relPath: m[1], text: s.slice(m[0].length) });
+  }
+  return out;
 }

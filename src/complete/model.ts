@@ -12,6 +12,8 @@ export interface CompletionModelParts {
   ngram: CharNGram | null;
   /** File extensions the model was trained on ('.ts', ...), when known. */
   extensions?: string[];
+  /** Held-out text (streams with their headers) that a new mixer first learns from. */
+  calibration?: string[];
 }
 
 export class CompletionModel {
@@ -19,6 +21,7 @@ export class CompletionModel {
   readonly vocab: Vocab;
   readonly ngram: CharNGram | null;
   readonly extensions: string[];
+  readonly calibration: string[];
   readonly V: number;
   /** Code point of each id; −1 for UNK (which is never generated). */
   readonly codes: Int32Array;
@@ -35,6 +38,7 @@ export class CompletionModel {
     this.vocab = parts.vocab;
     this.ngram = parts.ngram;
     this.extensions = parts.extensions ?? [];
+    this.calibration = parts.calibration ?? [];
     this.V = V;
     this.codes = new Int32Array(V);
     parts.vocab.chars.forEach((ch, id) => { this.codes[id] = id === parts.vocab.unkId ? -1 : ch.codePointAt(0)!; });

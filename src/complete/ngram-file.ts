@@ -2,23 +2,56 @@
 // `model.ngram.bin`. Built from the same ids the LSTM trains on (headers included), so the two
 // read the same streams. The file says which vocabulary it counts over (a fingerprint of the
 // checkpoint's character list: a stale file from another model is refused, not misread) and
-// which file extensions the corpus had (the languages completions are offered for).
+// which file extensions the corpus had (the languages completions are offered for), and a
+// little held-out text (a few validation files, their headers included) that a new model's
+// mixer learns its first weights from: a mixer that starts from scratch trusts the LSTM and
+// the n-gram equally, and needs thousands of characters to learn better.
 //
 // Layout, little-endian: uint32 magic "LLNC", uint32 version, uint32 byte length m of a UTF-8
-// JSON object {"vocab": fingerprint, "extensions": [...], "order": N}, the JSON padded with
+// JSON object {"vocab", "extensions", "order", "calibration": {"files", "streams"}}, padded with
 // spaces to a multiple of 4 bytes, then CharNGram.serialize()'s bytes (which carry their own
 // checksum).
+import { fileHeader } from '../corpus/build';
 import { CharNGram } from '../engine/ngram';
 
 /** The n-gram order completions count with (the 10-gram of the issue's measurements). */
 export const NGRAM_ORDER = 10;
+/** Characters of held-out text stored for the mixer's warm-up (whole files, up to this). */
+export const CALIBRATION_CHARS = 16_000;
 const MAGIC = 0x434e4c4c;   // "LLNC"
 const VERSION = 1;
+
+export interface Calibration {
+  /** The files the streams come from (a benchmark leaves them out of its test set). */
+  files: string[];
+  /** Each a file's header and text. */
+  streams: string[];
+}
 
 export interface NGramFile {
   ngram: CharNGram;
   vocab: string;
   extensions: string[];
+  calibration: Calibration;
+}
+
+/** Whole held-out files, in order, up to `max` characters (the first file cut at a line end when
+ *  it alone is longer). */
+export function pickCalibration(files: readonly { relPath: string; text: string }[], max = CALIBRATION_CHARS): Calibration {
+  const out: Calibration = { files: [], streams: [] };
+  let used = 0;
+  for (const f of files) {
+    let stream = fileHeader(f.relPath) + f.text;
+    if (used + stream.length > max) {
+      if (used > 0) break;
+      const cut = stream.lastIndexOf('\n', max);
+      stream = stream.slice(0, cut > 0 ? cut + 1 : max);
+    }
+    out.files.push(f.relPath);
+    out.streams.push(stream);
+    used += stream.length;
+  }
+  return out;
 }
 
 export function ngramPathFor(checkpointPath: string): string {
@@ -54,8 +87,9 @@ export function extensionsOf(relPaths: readonly string[]): string[] {
   return [...out].sort();
 }
 
-export function encodeNGramFile(ngram: CharNGram, vocab: readonly string[], extensions: readonly string[]): Uint8Array {
-  const json = JSON.stringify({ vocab: vocabFingerprint(vocab), extensions: [...extensions], order: ngram.order });
+export function encodeNGramFile(ngram: CharNGram, vocab: readonly string[], extensions: readonly string[],
+  calibration: Calibration = { files: [], streams: [] }): Uint8Array {
+  const json = JSON.stringify({ vocab: vocabFingerprint(vocab), extensions: [...extensions], order: ngram.order, calibration });
   const utf8 = new TextEncoder().encode(json);
   const meta = new Uint8Array(Math.ceil(utf8.length / 4) * 4).fill(0x20);
   meta.set(utf8);
@@ -77,19 +111,21 @@ export function decodeNGramFile(bytes: Uint8Array): NGramFile {
   if (dv.getUint32(4, true) !== VERSION) fail(`version ${dv.getUint32(4, true)} is not the supported ${VERSION}`);
   const m = dv.getUint32(8, true);
   if (m % 4 !== 0 || 12 + m > bytes.length) fail('its header is cut short');
-  let meta: { vocab?: unknown; extensions?: unknown };
+  let meta: { vocab?: unknown; extensions?: unknown; calibration?: { files?: unknown; streams?: unknown } };
   try {
     meta = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(12, 12 + m)));
   } catch {
     return fail('its header is not JSON');
   }
   if (typeof meta.vocab !== 'string') fail('its header names no vocabulary');
-  const extensions = Array.isArray(meta.extensions) ? meta.extensions.filter((e): e is string => typeof e === 'string') : [];
+  const strings = (a: unknown): string[] => (Array.isArray(a) ? a.filter((e): e is string => typeof e === 'string') : []);
+  const extensions = strings(meta.extensions);
+  const calibration = { files: strings(meta.calibration?.files), streams: strings(meta.calibration?.streams) };
   let ngram: CharNGram;
   try {
     ngram = CharNGram.deserialize(bytes.subarray(12 + m));
   } catch (e) {
     return fail((e as Error).message.replace(/^Not a valid n-gram model: /, '').replace(/\.$/, ''));
   }
-  return { ngram, vocab: meta.vocab as string, extensions };
+  return { ngram, vocab: meta.vocab as string, extensions, calibration };
 }

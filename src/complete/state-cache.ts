@@ -32,6 +32,8 @@ export class DocStates {
   overlayStale = true;
   /** Where the last request was (eviction within the document keeps states near it). */
   lastPos = 0;
+  /** The last completion shown, at its offset: typing its first characters keeps the rest. */
+  lastShown: { offset: number; text: string; meanBits: number; key: string } | null = null;
 
   constructor(readonly id: string) {}
 
@@ -69,6 +71,7 @@ export class DocStates {
   /** [start, oldEnd) of the text was replaced by newLength characters. */
   edit(start: number, oldEnd: number, newLength: number): void {
     this.overlayStale = true;
+    if (this.lastShown && start < this.lastShown.offset) this.lastShown = null;
     const delta = newLength - (oldEnd - start);
     if (oldEnd <= this.anchor && start < this.anchor) {
       // wholly before the reading began: the states still hold, a little further on

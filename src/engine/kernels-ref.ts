@@ -6,7 +6,7 @@
 // arrays are (B, G·H) with the G gate blocks of H units side by side in each row, in PyTorch's
 // order (LSTM i,f,g,o; GRU r,z,n).
 import type { CellType } from './config';
-import type { Kernels } from './kernels';
+import type { InferenceMatrix, Kernels } from './kernels';
 
 /** σ(x) without overflow: exp is only ever taken of a non-positive number. */
 export function sigmoid(x: number): number {
@@ -28,6 +28,9 @@ export function createRefKernels(): Kernels {
     cellBackward,
     recurrentForward,
     recurrentBackward,
+    packInference,
+    gemvPacked,
+    inferenceSteps,
     softmaxCrossEntropy,
   };
 }
@@ -198,11 +201,17 @@ function gatesOf(cell: CellType): number {
   return cell === 'lstm' ? 4 : cell === 'gru' ? 3 : 1;
 }
 
+/** A zeroed temporary of the same element type as `like` (the gradient check runs these loops
+ *  on Float64Arrays). */
+function temp(like: Float32Array, n: number): Float32Array {
+  return new (like.constructor as Float32ArrayConstructor)(n);
+}
+
 function recurrentForward(cell: CellType, T: number, B: number, H: number, xg: Float32Array, whh: Float32Array,
   bhh: Float32Array | null, hs: Float32Array, cs: Float32Array, act: Float32Array, hg: Float32Array | null): void {
   const GH = gatesOf(cell) * H, n = B * H, ng = B * GH;
   if (!hg && cell === 'gru') throw new Error('The GRU recurrence must keep every step\'s hg for its backward.');
-  const hgStep = hg ? null : new Float32Array(ng);
+  const hgStep = hg ? null : temp(xg, ng);
   for (let t = 0; t < T; t++) {
     const hgT = hg ? hg.subarray(t * ng, (t + 1) * ng) : hgStep!;
     const hPrev = hs.subarray(t * n, (t + 1) * n), cPrev = cs.subarray(t * n, (t + 1) * n);
@@ -217,7 +226,7 @@ function recurrentBackward(cell: CellType, T: number, B: number, H: number, dY: 
   dxg: Float32Array, dhg: Float32Array, dwhh: Float32Array, dbhh: Float32Array | null): void {
   const GH = gatesOf(cell) * H, n = B * H, ng = B * GH;
   if (cell === 'gru' && (!hg || dhg === dxg)) throw new Error('The GRU backward needs hg and separate dxg and dhg arrays.');
-  const dh = new Float32Array(n), dc = new Float32Array(n);   // ∂/∂h_t, ∂/∂c_t flowing back
+  const dh = temp(dY, n), dc = temp(dY, n);   // ∂/∂h_t, ∂/∂c_t flowing back
   for (let t = T - 1; t >= 0; t--) {
     for (let i = 0; i < n; i++) dh[i] += dY[t * n + i];
     const hPrev = hs.subarray(t * n, (t + 1) * n), cPrev = cs.subarray(t * n, (t + 1) * n);
@@ -226,6 +235,65 @@ function recurrentBackward(cell: CellType, T: number, B: number, H: number, dY: 
       hPrev, cPrev, cs.subarray((t + 1) * n, (t + 2) * n), dxg.subarray(t * ng, (t + 1) * ng), dhgT, dh, dc);
     // dh += dhg_t · W_hh (not needed below t = 0);  dW_hh += dhg_tᵀ · h_{t-1};  db_hh += Σ dhg_t
     matmulBackward(t > 0 ? dh : null, dwhh, dbhh, dhgT, hPrev, whh, B, H, GH);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Batch-1 products on a packed copy: here the copy is plain float32, so gemvPacked = matmul, M = 1.
+
+interface RefMatrix extends InferenceMatrix { readonly data: Float32Array }
+
+function packInference(w: Float32Array, N: number, K: number, into?: InferenceMatrix): InferenceMatrix {
+  if (w.length < N * K) throw new Error(`w holds ${w.length} elements but an ${N} × ${K} matrix needs ${N * K}.`);
+  const m = into as RefMatrix | undefined;
+  if (m && !(m.rows === N && m.cols === K && m.data instanceof Float32Array)) {
+    throw new Error(`Cannot re-pack a ${N} × ${K} matrix into a packed ${m.rows} × ${m.cols} one.`);
+  }
+  const data = m ? m.data : new Float32Array(N * K);
+  data.set(w.subarray(0, N * K));
+  return m ?? { rows: N, cols: K, data } as RefMatrix;
+}
+
+function gemvPacked(out: Float32Array, w: InferenceMatrix, x: Float32Array, bias: Float32Array | null, accumulate: boolean): void {
+  const m = w as RefMatrix;
+  if (!(m.data instanceof Float32Array)) throw new Error('This matrix was not packed by the reference kernels.');
+  matmul(out, x, m.data, bias, 1, m.cols, m.rows, accumulate);
+}
+
+// inferenceSteps' temporaries, kept between calls: sampling feeds one step per call and must
+// not allocate per step
+let inferenceScratch: Float32Array[] = [];
+function inferenceTemps(like: Float32Array, GH: number, H: number): Float32Array[] {
+  const s = inferenceScratch;
+  if (s.length === 0 || s[0].constructor !== like.constructor || s[0].length !== GH || s[2].length !== H) {
+    inferenceScratch = [temp(like, GH), temp(like, GH), temp(like, H), temp(like, H)];
+  }
+  return inferenceScratch;
+}
+
+function inferenceSteps(cell: CellType, n: number, H: number, xs: Float32Array, ids: Int32Array | null,
+  wih: InferenceMatrix | null, bih: Float32Array | null, whh: InferenceMatrix, bhh: Float32Array | null,
+  h: Float32Array, c: Float32Array, act: Float32Array, ys: Float32Array | null): void {
+  const GH = gatesOf(cell) * H, K = wih ? wih.cols : 0;
+  const t = inferenceTemps(h, GH, H), xgBuf = t[0], hg = t[1], hNew = t[2], cNew = t[3];
+  // offsets rather than subarrays: a view per step would allocate
+  const wx = wih ? (wih as RefMatrix).data : null;
+  for (let i = 0; i < n; i++) {
+    if (wx) {
+      for (let r = 0; r < GH; r++) {
+        let sum = bih ? bih[r] : 0;
+        for (let k = 0; k < K; k++) sum += wx[r * K + k] * xs[i * K + k];
+        xgBuf[r] = sum;
+      }
+    } else {
+      const row = (ids ? ids[i] : i) * GH;
+      for (let r = 0; r < GH; r++) xgBuf[r] = xs[row + r];
+    }
+    gemvPacked(hg, whh, h, bhh, false);
+    cellForward(cell, 1, H, xgBuf, hg, h, c, hNew, cNew, act);
+    h.set(hNew);
+    if (cell === 'lstm') c.set(cNew);
+    if (ys) for (let j = 0; j < H; j++) ys[i * H + j] = h[j];
   }
 }
 

@@ -20,7 +20,7 @@
 // The engine imports no Node module: where the host is Node, the .wasm files are read through
 // process.getBuiltinModule('fs'); elsewhere pass `wasmBytes`.
 import type { CellType } from './config';
-import type { Kernels } from './kernels';
+import type { InferenceMatrix, Kernels } from './kernels';
 
 export type WasmVariant = 'relaxed' | 'simd' | 'scalar';
 
@@ -169,8 +169,9 @@ interface Exports {
   scratchBytes(): number;
   setScratch(p: number): void;
   simdLevel(): number;
-  matmul(out: number, x: number, w: number, bias: number, M: number, K: number, N: number, acc: number): void;
-  matmulBackward(dx: number, dw: number, dbias: number, dout: number, x: number, w: number, M: number, K: number, N: number): void;
+  matmulWorkspaceBytes(M: number, K: number, N: number): number;
+  matmul(out: number, x: number, w: number, bias: number, M: number, K: number, N: number, acc: number, ws: number): void;
+  matmulBackward(dx: number, dw: number, dbias: number, dout: number, x: number, w: number, M: number, K: number, N: number, ws: number): void;
   gatherColumns(out: number, w: number, bias: number, idx: number, M: number, N: number, V: number): void;
   gatherColumnsBackward(dw: number, dbias: number, dout: number, idx: number, M: number, N: number, V: number): void;
   cellForward(cell: number, B: number, H: number, xg: number, hg: number, hPrev: number, cPrev: number,
@@ -178,7 +179,14 @@ interface Exports {
   cellBackward(cell: number, B: number, H: number, dh: number, dc: number, act: number, hg: number, hPrev: number,
     cPrev: number, c: number, dxg: number, dhg: number, dhPrev: number, dcPrev: number): void;
   softmaxCrossEntropy(dlogits: number, logits: number, targets: number, M: number, V: number, gradScale: number): number;
-  recurrentScratchBytes(B: number, H: number, G: number): number;
+  recurrentScratchBytes(T: number, B: number, H: number, G: number): number;
+  quantBytes(N: number, K: number): number;
+  quantize(dst: number, w: number, N: number, K: number): void;
+  gemvQuantScratch(K: number): number;
+  inferenceScratchBytes(H: number, G: number, K: number): number;
+  inferenceSteps(cell: number, n: number, H: number, xs: number, ids: number, wih: number, K: number, bih: number,
+    whh: number, bhh: number, h: number, c: number, act: number, ys: number, ws: number): void;
+  gemvQuant(out: number, qm: number, x: number, bias: number, N: number, K: number, acc: number, ws: number): void;
   recurrentForward(cell: number, T: number, B: number, H: number, xg: number, whh: number, bhh: number,
     hs: number, cs: number, act: number, hg: number, rs: number): void;
   recurrentBackward(cell: number, T: number, B: number, H: number, dY: number, hs: number, cs: number, act: number,
@@ -252,17 +260,20 @@ function instantiate(variant: WasmVariant, module: WebAssembly.Module, opts: Was
   }
   const opt = (a: Float32Array | null, need: number, what: string) => (a ? ptr(a, need, what) : 0);
 
-  // Scratch of the recurrence ops (packed W_hh, per-step buffers), grown on demand: the bump
-  // allocator cannot free, so a larger request replaces it and the old one is left unused.
-  let recScratch = 0, recScratchBytes = 0;
-  function recurrentScratch(B: number, H: number, G: number): number {
-    const bytes = ex.recurrentScratchBytes(B, H, G);
-    if (bytes > recScratchBytes) { recScratch = reserve(bytes); recScratchBytes = bytes; }
-    return recScratch;
+  // One workspace for the ops that pack operands (matmul panels, the recurrences' packed W_hh
+  // and per-step buffers), grown on demand: the bump allocator cannot free, so a larger request
+  // replaces it and the old one is left unused (a process mostly runs one model shape).
+  let wsPtr = 0, wsBytes = 0;
+  function workspace(bytes: number): number {
+    if (bytes > wsBytes) { wsPtr = reserve(bytes); wsBytes = bytes; }
+    return wsPtr;
   }
   const dims = (...n: number[]) => {
     for (const v of n) if (!(Number.isInteger(v) && v >= 0)) throw new Error(`Kernel sizes must be non-negative integers, not ${v}.`);
   };
+
+  // Inference matrices: where each one's quantized copy lives (a WeakMap also brands them as ours).
+  const packed = new WeakMap<InferenceMatrix, number>();
 
   return {
     name: `wasm-${variant}`,
@@ -283,13 +294,14 @@ function instantiate(variant: WasmVariant, module: WebAssembly.Module, opts: Was
 
     matmul(out, x, w, bias, M, K, N, accumulate) {
       dims(M, K, N);
-      ex.matmul(ptr(out, M * N, 'out'), ptr(x, M * K, 'x'), ptr(w, N * K, 'w'), opt(bias, N, 'bias'), M, K, N, accumulate ? 1 : 0);
+      ex.matmul(ptr(out, M * N, 'out'), ptr(x, M * K, 'x'), ptr(w, N * K, 'w'), opt(bias, N, 'bias'), M, K, N, accumulate ? 1 : 0,
+        workspace(ex.matmulWorkspaceBytes(M, K, N)));
     },
 
     matmulBackward(dx, dw, dbias, dout, x, w, M, K, N) {
       dims(M, K, N);
       ex.matmulBackward(opt(dx, M * K, 'dx'), ptr(dw, N * K, 'dw'), opt(dbias, N, 'dbias'), ptr(dout, M * N, 'dout'),
-        ptr(x, M * K, 'x'), ptr(w, N * K, 'w'), M, K, N);
+        ptr(x, M * K, 'x'), ptr(w, N * K, 'w'), M, K, N, workspace(ex.matmulWorkspaceBytes(M, K, N)));
     },
 
     gatherColumns(out, w, bias, idx, M, N, V) {
@@ -327,7 +339,7 @@ function instantiate(variant: WasmVariant, module: WebAssembly.Module, opts: Was
       if (!hg && cell === 'gru') throw new Error('The GRU recurrence must keep every step\'s hg for its backward.');
       const args = [ptr(xg, T * ng, 'xg'), ptr(whh, G * H * H, 'whh'), opt(bhh, G * H, 'bhh'), ptr(hs, (T + 1) * n, 'hs'),
         ptr(cs, (T + 1) * n, 'cs'), ptr(act, T * ng, 'act'), opt(hg, T * ng, 'hg')] as const;
-      ex.recurrentForward(CELL_CODE[cell], T, B, H, ...args, recurrentScratch(B, H, G));
+      ex.recurrentForward(CELL_CODE[cell], T, B, H, ...args, workspace(ex.recurrentScratchBytes(T, B, H, G)));
     },
 
     recurrentBackward(cell, T, B, H, dY, hs, cs, act, hg, whh, dxg, dhg, dwhh, dbhh) {
@@ -337,7 +349,53 @@ function instantiate(variant: WasmVariant, module: WebAssembly.Module, opts: Was
       const args = [ptr(dY, T * n, 'dY'), ptr(hs, (T + 1) * n, 'hs'), ptr(cs, (T + 1) * n, 'cs'), ptr(act, T * ng, 'act'),
         opt(hg, T * ng, 'hg'), ptr(whh, G * H * H, 'whh'), ptr(dxg, T * ng, 'dxg'), ptr(dhg, T * ng, 'dhg'),
         ptr(dwhh, G * H * H, 'dwhh'), opt(dbhh, G * H, 'dbhh')] as const;
-      ex.recurrentBackward(CELL_CODE[cell], T, B, H, ...args, recurrentScratch(B, H, G));
+      ex.recurrentBackward(CELL_CODE[cell], T, B, H, ...args, workspace(ex.recurrentScratchBytes(T, B, H, G)));
+    },
+
+    packInference(w, N, K, into) {
+      dims(N, K);
+      const pw = ptr(w, N * K, 'w');
+      let m = into, p = into ? packed.get(into) : undefined;
+      if (into && (p === undefined || into.rows !== N || into.cols !== K)) {
+        throw new Error(`Cannot re-pack a ${N} × ${K} matrix into ${p === undefined ? 'a matrix of another backend' : `a packed ${into.rows} × ${into.cols} one`}.`);
+      }
+      if (p === undefined) {
+        p = reserve(ex.quantBytes(N, K));
+        m = { rows: N, cols: K };
+        packed.set(m, p);
+      }
+      ex.quantize(p, pw, N, K);
+      return m!;
+    },
+
+    gemvPacked(out, w, x, bias, accumulate) {
+      const p = packed.get(w);
+      if (p === undefined) throw new Error('This matrix was not packed by this WebAssembly backend (use its packInference).');
+      const N = w.rows, K = w.cols;
+      ex.gemvQuant(ptr(out, N, 'out'), p, ptr(x, K, 'x'), opt(bias, N, 'bias'), N, K, accumulate ? 1 : 0,
+        workspace(ex.gemvQuantScratch(K)));
+    },
+
+    inferenceSteps(cell, n, H, xs, ids, wih, bih, whh, bhh, h, c, act, ys) {
+      dims(n, H);
+      const G = gates(cell), GH = G * H;
+      const pw = packed.get(whh), pi = wih ? packed.get(wih) : 0;
+      if (pw === undefined || pi === undefined) throw new Error('The weights were not packed by this WebAssembly backend (use its packInference).');
+      if (whh.rows !== GH || whh.cols !== H || (wih && wih.rows !== GH)) {
+        throw new Error(`The packed weights do not fit a layer of ${H} units (${G} gates).`);
+      }
+      const K = wih ? wih.cols : 0;
+      let px: number;
+      if (ids) {
+        const rows = Math.floor(xs.length / GH);
+        px = ptr(xs, GH, 'xs');
+        checkIndices(ids, n, rows);
+      } else {
+        px = ptr(xs, n * (wih ? K : GH), 'xs');
+      }
+      ex.inferenceSteps(CELL_CODE[cell], n, H, px, ids ? ptr(ids, n, 'ids') : 0, pi, K, opt(bih, GH, 'bih'), pw,
+        opt(bhh, GH, 'bhh'), ptr(h, H, 'h'), ptr(c, H, 'c'), ptr(act, GH, 'act'), opt(ys, n * H, 'ys'),
+        workspace(ex.inferenceScratchBytes(H, G, K)));
     },
 
     softmaxCrossEntropy(dlogits, logits, targets, M, V, gradScale) {

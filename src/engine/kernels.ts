@@ -18,6 +18,13 @@
 //   where xg = W_ih·x + b_ih and hg = W_hh·h_prev + b_hh, both (B, G·H).
 import type { CellType } from './config';
 
+/** A weight matrix (N rows, K columns) prepared by a backend for batch-1 products (gemvPacked),
+ *  in the backend's own layout and precision. Opaque: only the backend that made it reads it. */
+export interface InferenceMatrix {
+  readonly rows: number;
+  readonly cols: number;
+}
+
 export interface Kernels {
   readonly name: string;
 
@@ -80,6 +87,32 @@ export interface Kernels {
   recurrentBackward(cell: CellType, T: number, B: number, H: number, dY: Float32Array, hs: Float32Array,
     cs: Float32Array, act: Float32Array, hg: Float32Array | null, whh: Float32Array,
     dxg: Float32Array, dhg: Float32Array, dwhh: Float32Array, dbhh: Float32Array | null): void;
+
+  /** A copy of w (N, K) for gemvPacked; with `into` (an earlier result of the same N, K) its
+   *  storage is reused, so re-packing after the weights changed allocates nothing.
+   *  Precision is the backend's choice: the reference keeps float32 (gemvPacked = matmul with
+   *  M = 1); the WebAssembly backend stores 16-bit integers with one float scale per row
+   *  (|error| ≤ max|w_row| / 32766 per weight) and quantizes x per call (|error| ≤
+   *  max|x| / 65534 per element), which halves the bytes read per step and doubles the
+   *  multiply-adds per instruction (see wasm/assembly/quant.ts). */
+  packInference(w: Float32Array, N: number, K: number, into?: InferenceMatrix): InferenceMatrix;
+
+  /** out (N) = W·x + bias (bias may be null) for a packInference matrix W (N, K) and x (K);
+   *  with accumulate, out += instead. */
+  gemvPacked(out: Float32Array, w: InferenceMatrix, x: Float32Array, bias: Float32Array | null, accumulate: boolean): void;
+
+  /** n steps of one layer at batch 1 on packInference weights (sampling: n = 1; priming: a
+   *  block of characters, layer by layer). For i < n:
+   *    xg = ids ? xs[ids[i], :] : wih ? W_ih·xs[i, :] + b_ih : xs[i, :]
+   *    hg = W_hh·h + b_hh;  cellForward(xg, hg, h, c) -> h, c, act;  ys[i, :] = h (when ys).
+   *  xs: with ids, a table (rows of G·H: input projections, b_ih included) indexed by ids (n);
+   *  else with wih, (n, K) layer inputs, K = wih.cols (ys may be the same array when K = H: row
+   *  i is read before it is written); else (n, G·H) input projections.
+   *  h, c (H) the state, updated in place (c: LSTM only, but always an (H) array);
+   *  act (G·H) out: the gates of the last step. Equal to gemvPacked + cellForward per step. */
+  inferenceSteps(cell: CellType, n: number, H: number, xs: Float32Array, ids: Int32Array | null,
+    wih: InferenceMatrix | null, bih: Float32Array | null, whh: InferenceMatrix, bhh: Float32Array | null,
+    h: Float32Array, c: Float32Array, act: Float32Array, ys: Float32Array | null): void;
 
   /** Softmax cross-entropy over M rows of V logits, forward and backward together.
    *  Returns Σ −ln p(target) in nats over rows whose target ≥ 0 (a negative target is masked).

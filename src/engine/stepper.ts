@@ -1,51 +1,52 @@
 // Batch-1 incremental inference: feed one character, read the next-character distribution and
 // every layer's state. Used by sampling, completions and cell traces. All buffers are
-// allocated once here, so feeding allocates nothing; parameters are read live from the model.
+// allocated once here, so feeding allocates nothing.
 //
-// Shapes: state h, c (L, H); per step xg, hg (G·H); act (L, G·H) the last step's activated
-// gates; logits (V). primeLayerwise works in blocks of PRIME_BLOCK steps: xs (n, G·H), ys (n, H).
+// Shapes: state h, c (L, H); act (L, G·H) the last step's activated gates; logits (V).
+// Each layer's steps run inside the kernels (Kernels.inferenceSteps): feed is L calls plus one
+// for the logits, priming L calls per block of characters.
+//
+// Weights: the stepper reads a packed copy of the model's weights (Kernels.packInference,
+// shared by all steppers of a model, see inference-weights.ts): the WebAssembly backend keeps
+// them as 16-bit integers with a scale per row, half the bytes of float32, so that a 2×256
+// LSTM's weights stay in L2 from one character to the next (logits within ~1e-3 of float32);
+// the reference backend keeps float32 (exact). Layer 0's input product is a row lookup. Biases
+// other than b_ih_l0 are read live from the model. The copy follows the model's parameters (a
+// fingerprint is checked at every feed, logits and primeLayerwise); after editing a few
+// parameters by hand, call refresh().
 import { gatesPerUnit } from './config';
+import { InferenceWeights, PRIME_BLOCK } from './inference-weights';
 import type { Kernels } from './kernels';
 import type { CharRNN } from './model';
 import { view } from './params';
 
-const PRIME_BLOCK = 256;
-
 export class Stepper {
   private readonly K: Kernels;
-  private readonly L: number; private readonly H: number; private readonly V: number; private readonly GH: number;
-  private readonly wih: Float32Array[]; private readonly whh: Float32Array[];
-  private readonly bih: Float32Array[]; private readonly bhh: Float32Array[];
-  private readonly decW: Float32Array; private readonly decB: Float32Array;
+  private readonly L: number; private readonly H: number; private readonly V: number;
+  private readonly bih: Float32Array[]; private readonly bhh: Float32Array[]; private readonly decB: Float32Array;
+  private readonly w: InferenceWeights;     // the packed weights, shared with the model's other steppers
 
   private readonly h: Float32Array;         // (L, H)
   private readonly c: Float32Array;         // (L, H)
   private readonly hViews: Float32Array[];  // per-layer views of h
   private readonly cViews: Float32Array[];  // per-layer views of c (LSTM), of h otherwise
   private readonly actViews: Float32Array[];
-  private readonly hNew: Float32Array;      // (H) the cell writes here, then it is copied into h
-  private readonly cNew: Float32Array;      // (H)
-  private readonly xg: Float32Array;        // (G·H)
-  private readonly hg: Float32Array;        // (G·H)
   private readonly logitBuf: Float32Array;  // (V)
-  private readonly id: Int32Array;          // (1)
-  private readonly blockIds: Int32Array;    // (PRIME_BLOCK)
-  private readonly xs: Float32Array;        // (PRIME_BLOCK, G·H)
-  private readonly ys: Float32Array;        // (PRIME_BLOCK, H)
+  private readonly id: Int32Array;          // (1) the character fed
+  private readonly blockIds: Int32Array;    // (PRIME_BLOCK) characters primed
   private logitsFresh = false;
+  private logitsVersion = -1;               // the weights' version the logits were computed with
 
   constructor(private readonly model: CharRNN) {
     const K = this.K = model.kernels, cfg = model.config;
     const L = this.L = cfg.layers, H = this.H = cfg.hidden, V = this.V = cfg.vocabSize;
-    const GH = this.GH = gatesPerUnit(cfg.cell) * H;
+    const GH = gatesPerUnit(cfg.cell) * H;
     const lay = model.layout;
-    this.wih = lay.layers.map((s) => view(model.params, s.wih));
-    this.whh = lay.layers.map((s) => view(model.params, s.whh));
     this.bih = lay.layers.map((s) => view(model.params, s.bih));
     this.bhh = lay.layers.map((s) => view(model.params, s.bhh));
-    this.decW = view(model.params, lay.decoderWeight);
     this.decB = view(model.params, lay.decoderBias);
 
+    this.w = InferenceWeights.of(model);
     this.h = K.alloc(L * H);
     this.c = K.alloc(L * H);
     const act = K.alloc(L * GH);
@@ -55,13 +56,15 @@ export class Stepper {
       this.cViews.push(this.c.subarray(k * H, (k + 1) * H));
       this.actViews.push(act.subarray(k * GH, (k + 1) * GH));
     }
-    this.hNew = K.alloc(H); this.cNew = K.alloc(H);
-    this.xg = K.alloc(GH); this.hg = K.alloc(GH);
     this.logitBuf = K.alloc(V);
     this.id = K.allocInt(1);
     this.blockIds = K.allocInt(PRIME_BLOCK);
-    this.xs = K.alloc(PRIME_BLOCK * GH);
-    this.ys = K.alloc(PRIME_BLOCK * H);
+  }
+
+  /** Rebuilds the packed copy of the weights from the model's parameters now (needed only after
+   *  editing a few parameters by hand: other changes are noticed). */
+  refresh(): void {
+    this.w.refresh();
   }
 
   /** Zero state (and gates), as at the start of a stream. */
@@ -74,30 +77,27 @@ export class Stepper {
   /** Advance by one character. */
   feed(id: number): void {
     this.checkId(id);
+    this.w.ensureFresh();
     this.id[0] = id;
-    this.K.gatherColumns(this.xg, this.wih[0], this.bih[0], this.id, 1, this.GH, this.V);
-    this.step(0, this.xg);
-    for (let k = 1; k < this.L; k++) {
-      this.K.matmul(this.xg, this.hViews[k - 1], this.wih[k], this.bih[k], 1, this.H, this.GH, false);
-      this.step(k, this.xg);
-    }
+    for (let k = 0; k < this.L; k++) this.layerSteps(k, 1, k === 0 ? this.w.emb : this.hViews[k - 1], this.id, null);
     this.logitsFresh = false;
   }
 
-  /** One recurrent step of layer k from its input projection xg (G·H). */
-  private step(k: number, xg: Float32Array): void {
-    const K = this.K, H = this.H, GH = this.GH, cell = this.model.config.cell;
-    K.matmul(this.hg, this.hViews[k], this.whh[k], this.bhh[k], 1, H, GH, false);
-    K.cellForward(cell, 1, H, xg, this.hg, this.hViews[k], this.cViews[k], this.hNew, this.cNew, this.actViews[k]);
-    this.hViews[k].set(this.hNew);
-    if (cell === 'lstm') this.cViews[k].set(this.cNew);
+  /** n steps of layer k: from characters ids (layer 0) or the layer below's outputs xs (n, H);
+   *  ys (n, H) gets this layer's outputs when given. */
+  private layerSteps(k: number, n: number, xs: Float32Array, ids: Int32Array | null, ys: Float32Array | null): void {
+    const w = this.w;
+    this.K.inferenceSteps(this.model.config.cell, n, this.H, xs, k === 0 ? ids : null, k === 0 ? null : w.wih[k],
+      this.bih[k], w.whh[k], this.bhh[k], this.hViews[k], this.cViews[k], this.actViews[k], ys);
   }
 
   /** (V) logits of the next character after the last one fed (a view; valid until the next feed). */
   logits(): Float32Array {
-    if (!this.logitsFresh) {
-      this.K.matmul(this.logitBuf, this.hViews[this.L - 1], this.decW, this.decB, 1, this.H, this.V, false);
+    this.w.ensureFresh();
+    if (!this.logitsFresh || this.logitsVersion !== this.w.version) {
+      this.K.gemvPacked(this.logitBuf, this.w.dec, this.hViews[this.L - 1], this.decB, false);
       this.logitsFresh = true;
+      this.logitsVersion = this.w.version;
     }
     return this.logitBuf;
   }
@@ -148,26 +148,23 @@ export class Stepper {
     return this.actViews[layer];
   }
 
-  /** Feed many characters, layer by layer: each layer's input projection is one gather/matmul
-   *  over a block of steps. Same final state (and gates, logits) as feeding them one by one. */
+  /** Feed many characters, layer by layer in blocks of PRIME_BLOCK steps: all steps of the block
+   *  in layer 0, then in layer 1, ..., so that one layer's weights stay in cache through the
+   *  block. Exactly the operations of feeding them one by one, in another order: the same final
+   *  state, gates and logits. */
   primeLayerwise(ids: Int32Array): void {
-    const K = this.K, H = this.H, GH = this.GH, V = this.V;
+    for (let i = 0; i < ids.length; i++) this.checkId(ids[i]);
+    if (ids.length === 0) return;
+    this.w.ensureFresh();
+    const ys = this.w.ys, blockIds = this.blockIds;
     for (let start = 0; start < ids.length; start += PRIME_BLOCK) {
       const n = Math.min(PRIME_BLOCK, ids.length - start);
-      for (let i = 0; i < n; i++) { this.checkId(ids[start + i]); this.blockIds[i] = ids[start + i]; }
-      const xs = this.xs.subarray(0, n * GH), ys = this.ys.subarray(0, n * H);
-      for (let k = 0; k < this.L; k++) {
-        // xs (n, G·H): the input projection of the whole block
-        if (k === 0) K.gatherColumns(xs, this.wih[0], this.bih[0], this.blockIds, n, GH, V);
-        else K.matmul(xs, ys, this.wih[k], this.bih[k], n, H, GH, false);
-        // the recurrence; ys (n, H) collects this layer's outputs for the layer above
-        for (let i = 0; i < n; i++) {
-          this.step(k, xs.subarray(i * GH, (i + 1) * GH));
-          ys.set(this.hViews[k], i * H);
-        }
-      }
+      blockIds.set(ids.subarray(start, start + n));
+      // ys (n, H): layer k-1's outputs on the way in, layer k's on the way out (step i's input
+      // is read before its output is written)
+      for (let k = 0; k < this.L; k++) this.layerSteps(k, n, k === 0 ? this.w.emb : ys, blockIds, k < this.L - 1 ? ys : null);
     }
-    if (ids.length > 0) this.logitsFresh = false;
+    this.logitsFresh = false;
   }
 
   private checkId(id: number): void {

@@ -49,8 +49,9 @@ export type ToCellsPanel =
   | { type: 'state'; state: PanelState }
   | { type: 'model'; model: PanelModel }
   | { type: 'document'; document: PanelDocument }
-  /** Values of the selected cell `key` for positions [start, start + values.length); NaN: not computed. */
-  | { type: 'values'; doc: string; version: number; key: string; start: number; values: number[] }
+  /** Values of the selected cell `key` for positions [start, start + values.length); NaN: not
+   *  computed. A Float32Array: VS Code transfers its buffer to the webview, no JSON. */
+  | { type: 'values'; doc: string; version: number; key: string; start: number; values: Float32Array }
   | { type: 'progress'; doc: string; version: number; exactUpTo: number; length: number; ms: number }
   | { type: 'reveal'; doc: string; line: number }
   | { type: 'guesses'; at: number; top: { ch: string; p: number }[] }

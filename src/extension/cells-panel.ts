@@ -14,7 +14,7 @@ import * as fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import { fileHeader } from '../corpus/build';
-import { EXACT_LIMIT } from '../cells/doc-analysis';
+import { EXACT_LIMIT, WARMUP } from '../cells/doc-analysis';
 import type { DiscoveredCell } from '../cells/discover';
 import { describeCell } from '../cells/store';
 import type { CellRef } from '../cells/trace';
@@ -85,6 +85,8 @@ export class CellsPanel implements vscode.Disposable {
   readonly paints: [number, number, number][] = [];
   /** Messages of the worker that went wrong (shown in the panel too). */
   readonly errors: string[] = [];
+  /** The longest time (ms) each of the panel's handlers held the extension host's thread. */
+  readonly busiest: Record<string, number> = {};
   /** Units plotted in the last gate-saturation view sent. */
   lastGatePoints = 0;
 
@@ -94,7 +96,7 @@ export class CellsPanel implements vscode.Disposable {
     private readonly training?: TrainingEvents,
     private readonly runCommand: (command: string) => void = (c) => void vscode.commands.executeCommand(c),
   ) {
-    this.client = new InferWorkerClient(path.join(extensionUri.fsPath, 'dist', 'infer-worker.js'), (m) => this.onWorker(m));
+    this.client = new InferWorkerClient(path.join(extensionUri.fsPath, 'dist', 'infer-worker.js'), (m) => this.timed(`worker:${m.type}`, () => this.onWorker(m)));
     // A training run that ends replaces the model (and drops its cells): look again.
     training?.on('end', () => { if (this.panel) void this.refreshModel(); });
   }
@@ -116,12 +118,12 @@ export class CellsPanel implements vscode.Disposable {
     panel.webview.html = this.html(panel.webview, media, distMedia);
     this.panel = panel;
     const d = this.panelDisposables;
-    panel.webview.onDidReceiveMessage((m: FromCellsPanel) => this.onPanel(m), undefined, d);
+    panel.webview.onDidReceiveMessage((m: FromCellsPanel) => this.timed(`panel:${m.type}`, () => this.onPanel(m)), undefined, d);
     panel.onDidDispose(() => this.onPanelClosed(), undefined, d);
-    vscode.window.onDidChangeActiveTextEditor((e) => this.onActiveEditor(e), undefined, d);
-    vscode.window.onDidChangeVisibleTextEditors(() => this.onActiveEditor(vscode.window.activeTextEditor), undefined, d);
-    vscode.workspace.onDidChangeTextDocument((e) => this.onEdit(e), undefined, d);
-    vscode.window.onDidChangeTextEditorVisibleRanges((e) => this.onScroll(e), undefined, d);
+    vscode.window.onDidChangeActiveTextEditor((e) => this.timed('active', () => this.onActiveEditor(e)), undefined, d);
+    vscode.window.onDidChangeVisibleTextEditors(() => this.timed('visible', () => this.onActiveEditor(vscode.window.activeTextEditor)), undefined, d);
+    vscode.workspace.onDidChangeTextDocument((e) => this.timed('edit', () => this.onEdit(e)), undefined, d);
+    vscode.window.onDidChangeTextEditorVisibleRanges((e) => this.timed('scroll', () => this.onScroll(e)), undefined, d);
     this.lastEditor = vscode.window.activeTextEditor ?? this.lastEditor;
   }
 
@@ -148,6 +150,14 @@ export class CellsPanel implements vscode.Disposable {
     this.lastState = undefined;
     // The worker holds the model and the document's states: free them, unless it is finding cells.
     if (!this.discovering) { this.client.dispose(); this.model = undefined; }
+  }
+
+  private timed(what: string, fn: () => void): void {
+    const t0 = performance.now();
+    try { fn(); } finally {
+      const ms = performance.now() - t0;
+      if (ms > (this.busiest[what] ?? 0)) this.busiest[what] = Math.round(ms * 10) / 10;
+    }
   }
 
   private post(m: ToCellsPanel): void {
@@ -257,7 +267,7 @@ export class CellsPanel implements vscode.Disposable {
     const notes: string[] = [];
     if (document.isUntitled) notes.push(`${name} is untitled: the model reads it without a file name (it was trained with each file's path first), as ${document.languageId}.`);
     if (length > EXACT_LIMIT) {
-      notes.push(`This file has ${length.toLocaleString('en-US')} characters: only the part in view is painted, each time from ${(1000).toLocaleString('en-US')} characters before it rather than from the start of the file.`);
+      notes.push(`This file has ${length.toLocaleString('en-US')} characters: only the part in view is painted, each time from ${WARMUP.toLocaleString('en-US')} characters before it rather than from the start of the file.`);
     }
     const prev = this.followed?.doc === document.uri.toString() ? this.followed : undefined;
     const cells = this.trackedCells();
@@ -274,7 +284,7 @@ export class CellsPanel implements vscode.Disposable {
     this.setState('ready', '');
     const topLine = editor.visibleRanges[0]?.start.line ?? 0;
     this.post({ type: 'document', document: { doc: f.doc, version: f.version, name, languageId: document.languageId, text, notes, topLine } });
-    if (kept > 0) this.post({ type: 'values', doc: f.doc, version: f.version, key: this.selected, start: 0, values: toNumbers(f.values.get(this.selected)!.subarray(0, kept)) });
+    if (kept > 0) this.post({ type: 'values', doc: f.doc, version: f.version, key: this.selected, start: 0, values: f.values.get(this.selected)!.slice(0, kept) });
     this.client.send({
       type: 'analyze', doc: f.doc, version: f.version, header: document.isUntitled ? '' : fileHeader(name), text,
       cells, focus: this.focusRange(f),
@@ -291,7 +301,7 @@ export class CellsPanel implements vscode.Disposable {
   private onEdit(e: vscode.TextDocumentChangeEvent): void {
     if (!this.followed || e.document.uri.toString() !== this.followed.doc || e.contentChanges.length === 0) return;
     if (this.editTimer) clearTimeout(this.editTimer);
-    this.editTimer = setTimeout(() => { this.editTimer = undefined; this.follow(); }, EDIT_DEBOUNCE_MS);
+    this.editTimer = setTimeout(() => { this.editTimer = undefined; this.timed('follow', () => this.follow()); }, EDIT_DEBOUNCE_MS);
   }
 
   private onScroll(e: vscode.TextEditorVisibleRangesChangeEvent): void {
@@ -369,7 +379,7 @@ export class CellsPanel implements vscode.Disposable {
         if (k < 0 || !v || m.values[k].length === 0) return;
         const got = m.values[k].subarray(0, Math.max(0, f.length - m.start));
         v.set(got, m.start);
-        this.post({ type: 'values', doc: m.doc, version: m.version, key: this.selected, start: m.start, values: toNumbers(got) });
+        this.post({ type: 'values', doc: m.doc, version: m.version, key: this.selected, start: m.start, values: got.slice() });
         this.paintEditor();
         break;
       }
@@ -390,7 +400,15 @@ export class CellsPanel implements vscode.Disposable {
         break;
       case 'error':
         this.errors.push(m.message);
-        this.post({ type: 'discovery', running: this.discovering, message: m.message });
+        if (m.doc === undefined && m.id === undefined) {
+          // the worker itself failed (or could not start): what it held is gone
+          this.model = undefined;
+          this.modelLoading = false;
+          this.followed = undefined;
+          this.setState('model-error', `${m.message} Close and reopen the panel to try again.`);
+        } else {
+          this.post({ type: 'discovery', running: this.discovering, message: m.message });
+        }
         break;
       default:
         break;
@@ -468,7 +486,3 @@ function cellDetail(c: DiscoveredCell): string {
   return `${metric} ${f(c.score)} on held-out text${inner}; all cells together (linear probe) ${f(c.probe)}; the last 8 characters alone ${f(c.floor)}`;
 }
 
-/** Plain numbers for the webview (NaN travels as null through its JSON). */
-function toNumbers(v: Float32Array): number[] {
-  return Array.from(v, (x) => (Number.isNaN(x) ? (null as unknown as number) : Math.round(x * 1e4) / 1e4));
-}

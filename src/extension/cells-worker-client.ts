@@ -15,15 +15,25 @@ export class InferWorkerClient {
     return this.worker !== undefined;
   }
 
+  /** Sends a request; a worker that cannot start is reported to the listener as an error. */
   send(m: InferRequest): void {
-    this.ensure().postMessage(m);
+    let w: Worker;
+    try {
+      w = this.ensure();
+    } catch (e) {
+      const message = `The inference worker could not start: ${(e as Error).message}`;
+      if ('id' in m) this.pending.get(m.id)?.({ type: 'error', id: m.id, message });
+      else this.onReply({ type: 'error', message });
+      return;
+    }
+    w.postMessage(m);
   }
 
   /** A request answered by a reply with the same id ('guesses', 'discover'). */
   request<T extends InferReply>(make: (id: number) => InferRequest): Promise<T> {
     const id = this.nextId++;
     return new Promise<T>((resolve) => {
-      this.pending.set(id, (m) => resolve(m as T));
+      this.pending.set(id, (m) => { this.pending.delete(id); resolve(m as T); });
       this.send(make(id));
     });
   }

@@ -1,15 +1,18 @@
 // The completion worker (dist/complete-worker.js): every completion is computed here, never on
 // the extension host's thread. It keeps a copy of each open document's text (sent whole once,
 // then as edits), the loaded model and its completion engine (with the per-document state
-// cache), and answers requests in the order they come. When it has been idle for a moment, it
-// recounts the n-gram overlay of the document last completed in (it costs a few microseconds per
-// character, too much for a keystroke).
+// cache), and answers requests in the order they come. After a model loads, its mixer learns its
+// first weights from the held-out text stored beside the counts, a slice at a time between
+// requests. When it has been idle for a moment, it recounts the n-gram overlay of the document
+// last completed in (it costs a few microseconds per character, too much for a keystroke).
 //
 // Messages: CompletionHostMessage in, CompletionWorkerMessage out (src/complete/protocol.ts).
 // Nothing a message carries can end the worker: a failure becomes a result with reason 'error'
 // or a 'load-failed' message.
 import { parentPort } from 'node:worker_threads';
 import { CompletionEngine } from '../complete/engine';
+import { LogisticMixer } from '../engine/mixer';
+import { StreamScorer } from '../complete/score';
 import { loadCompletionModel } from '../complete/load';
 import type { CompletionModel } from '../complete/model';
 import type { CompletionHostMessage, CompletionWorkerMessage, LoadedInfo } from '../complete/protocol';
@@ -19,6 +22,8 @@ import { pickKernels } from '../node/kernels';
 const port = parentPort!;
 const post = (m: CompletionWorkerMessage) => port.postMessage(m);
 const IDLE_MS = 600;
+/** A warm-up slice: short enough that a request waits at most this long behind it. */
+const WARMUP_SLICE_MS = 15;
 
 interface Doc { text: string; version: number; header: string }
 
@@ -27,6 +32,7 @@ let engine: CompletionEngine | null = null;
 let info: LoadedInfo | null = null;
 let kernels: ReturnType<typeof pickKernels>['kernels'] | null = null;
 let idleTimer: NodeJS.Timeout | undefined;
+let warmup: StreamScorer | null = null;
 let lastDoc: string | undefined;
 
 function describe(path: string, model: CompletionModel, steps: number, valBpc: number | undefined): LoadedInfo {
@@ -41,7 +47,7 @@ function load(path: string, force: boolean): void {
     loaded = loadCompletionModel(path, kernels);
   } catch (e) {
     // the stored model is unreadable: offer nothing rather than completions from a model that is gone
-    engine = null; info = null;
+    engine = null; info = null; warmup = null;
     post({ type: 'load-failed', checkpointPath: path, message: (e as Error).message });
     return;
   }
@@ -52,9 +58,23 @@ function load(path: string, force: boolean): void {
     post({ type: 'kept', info, reason: `the saved model scores ${next.valBpc.toFixed(3)} bits/char, worse than the ${info.valBpc.toFixed(3)} of the one in use` });
     return;
   }
-  engine = new CompletionEngine(loaded.model);
+  const model = loaded.model;
+  const mixer = new LogisticMixer(2, model.V);
+  engine = new CompletionEngine(model, { mixer });
+  warmup = model.ngram && model.calibration.length ? new StreamScorer(model, model.calibration.map((t) => model.encode(t)), { mixer }) : null;
+  setImmediate(warmSlice);
   info = next;
   post({ type: 'loaded', info, notice: loaded.notice });
+}
+
+/** One slice of the mixer's warm-up; the next is queued behind whatever messages arrived. */
+function warmSlice(): void {
+  const w = warmup;
+  if (!w) return;
+  const end = performance.now() + WARMUP_SLICE_MS;
+  while (performance.now() < end) if (w.step(32)) break;
+  if (w.done) { if (warmup === w) warmup = null; return; }
+  setImmediate(warmSlice);
 }
 
 function applyChanges(doc: Doc, uri: string, m: Extract<CompletionHostMessage, { type: 'change' }>): void {
@@ -116,7 +136,7 @@ port.on('message', (m: CompletionHostMessage) => {
   clearTimeout(idleTimer);
   switch (m.type) {
     case 'load': load(m.checkpointPath, m.force); break;
-    case 'unload': engine = null; info = null; post({ type: 'unloaded' }); break;
+    case 'unload': engine = null; info = null; warmup = null; post({ type: 'unloaded' }); break;
     case 'open': open(m); break;
     case 'change': {
       const doc = docs.get(m.uri);

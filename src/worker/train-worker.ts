@@ -67,7 +67,8 @@ async function train(job: TrainJob): Promise<void> {
   // 3. Train until the budget ends or the host says stop; every save is atomic.
   const s = session;
   // the corpus n-gram that completions mix with the LSTM, written beside the checkpoint at its first save
-  const ngram = new CorpusNGramWriter(job.checkpointPath, s.data, s.vocab.chars, split.trainFiles);
+  const ngram = new CorpusNGramWriter(job.checkpointPath, s.data, s.vocab.chars, split.trainFiles,
+    collected.files.filter((f) => split.valFiles.includes(f.relPath)));
   let result;
   try {
     result = await runTraining({

@@ -102,6 +102,9 @@ describe('lstm-lens complete and eval --mixture', function () {
     const f = decodeNGramFile(fs.readFileSync(ngramPathFor(out)));
     assert.equal(f.vocab, vocabFingerprint(loadCheckpoint(out).vocab));
     assert.deepEqual(f.extensions, ['.py', '.ts']);
+    // a held-out file is stored for the mixer's warm-up, with its header
+    assert.ok(f.calibration.files.length >= 1);
+    f.calibration.files.forEach((p, i) => assert.ok(f.calibration.streams[i].startsWith(`==> ${p} <==\n`)));
     assert.equal(f.ngram.order, 10);
     assert.ok(f.ngram.chars > CODE.length * 2, 'counted the training files');
   });

@@ -62,6 +62,6 @@ export function writeTinyModel(dir: string, o: TinyOptions = {}): string {
     config: rnn.config, train: DEFAULT_TRAIN, vocab: [...vocab.chars], params: rnn.params,
     training: { steps: 10, charsSeen: 1000, elapsedMs: 1000, valBpcHistory: [[1000, 3.5]] },
   });
-  if (ngram) saveNGramBeside(file, ngram, vocab.chars, ['.ts']);
+  if (ngram) saveNGramBeside(file, ngram, vocab.chars, ['.ts'], { files: ['src/held.ts'], streams: [fileHeader('src/held.ts') + CODE.replace(/greet/g, 'hail')] });
   return file;
 }

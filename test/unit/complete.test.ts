@@ -7,7 +7,10 @@ import { CompletionEngine, CompletionRequest } from '../../src/complete/engine';
 import { finishCompletion, lineContext, openBrackets, startsAfterIndent } from '../../src/complete/rules';
 import { decodeSettings, DecodeSettings } from '../../src/complete/settings';
 import { Stepper } from '../../src/engine/stepper';
-import { CODE, HEADER, tinyModel } from './complete-fixture';
+import { CompletionModel } from '../../src/complete/model';
+import { warmMixer } from '../../src/complete/score';
+import { LogisticMixer } from '../../src/engine/mixer';
+import { CODE, HEADER, tinyModel, tinyParts } from './complete-fixture';
 
 /** Counts the characters every Stepper reads (one by one or primed in blocks) while fn runs. */
 function countFeeds<T>(fn: () => T): { feeds: number; result: T } {
@@ -49,8 +52,9 @@ describe('completion state cache', () => {
       text += ch;
       engine.edit('doc', at, at, ch.length);
       const r = countFeeds(() => engine.complete(req(text, text.length)));
-      // decoding pushes every generated character but the last into the LSTM (steps − 1)
-      assert.equal(r.feeds, ch.length + (r.result.steps - 1), `typed ${JSON.stringify(ch)}: ${r.feeds} feeds, ${r.result.steps} steps`);
+      // decoding pushes every generated character but the last into the LSTM (steps − 1); a
+      // keystroke that follows the completion shown decodes nothing (0 steps)
+      assert.equal(r.feeds, ch.length + Math.max(0, r.result.steps - 1), `typed ${JSON.stringify(ch)}: ${r.feeds} feeds, ${r.result.steps} steps`);
       assert.equal(r.result.fed, ch.length);
     }
     // the cursor moves back to the middle of a line read before: from that line's start
@@ -230,6 +234,19 @@ describe('decoding rules', () => {
 describe('completion engine', () => {
   const model = tinyModel();
 
+  it('warms a new mixer up on the held-out text stored with the counts', () => {
+    const { rnn, vocab, ngram } = tinyParts();
+    const plain = new CompletionModel({ rnn, vocab, ngram });
+    assert.deepEqual(warmMixer(plain).snapshot().weights, new LogisticMixer(2, plain.V).snapshot().weights, 'nothing to learn from: the default weights');
+    const held = new CompletionModel({ rnn, vocab, ngram, calibration: [HEADER + CODE.replace(/greet/g, 'hail')] });
+    const w = warmMixer(held).snapshot().weights;
+    const d = new LogisticMixer(2, held.V).snapshot().weights;
+    // in the contexts it saw, the n-gram (which knows this code) is trusted over the untrained LSTM
+    let moved = 0;
+    for (let c = 0; c < 32; c++) if (w[2 * c + 1] - w[2 * c] > d[2 * c + 1] - d[2 * c] + 0.05) moved++;
+    assert.ok(moved >= 3, `${moved} contexts moved towards the n-gram`);
+  });
+
   it('completes text like the corpus from the n-gram mixture, and the threshold hides unsure ones', () => {
     const engine = new CompletionEngine(model);
     const text = CODE.replace(/\n\nexport class Counter[\s\S]*/, '\n\nexport class Counter {\n  private co');
@@ -240,6 +257,26 @@ describe('completion engine', () => {
     assert.equal(strict.reason, 'low-confidence');
     const lstm = engine.complete(req(text, text.length, decodeSettings({ component: 'lstm', threshold: 1e-6 })));
     assert.equal(lstm.reason, 'low-confidence', 'the untrained LSTM alone is unsure');
+  });
+
+  it('typing the start of the completion shown keeps the rest without decoding again', () => {
+    const engine = new CompletionEngine(model);
+    let text = CODE.replace(/\n\nexport class Counter[\s\S]*/, '\n\nexport class Counter {\n  private co');
+    const settings = decodeSettings({ threshold: Infinity });
+    const first = engine.complete(req(text, text.length, settings));
+    assert.equal(first.items[0]?.text, 'unt = 0;');
+    for (const ch of 'unt') {
+      engine.edit('doc', text.length, text.length, 1);
+      text += ch;
+      const r = engine.complete(req(text, text.length, settings));
+      assert.equal(r.steps, 0);
+      assert.equal(r.fed, 1);
+      assert.equal(r.items[0]?.text, 'unt = 0;'.slice(text.length - text.indexOf('private co') - 'private co'.length));
+    }
+    // typing something else decodes afresh
+    engine.edit('doc', text.length, text.length, 1);
+    text += 'X';
+    assert.ok(engine.complete(req(text, text.length, settings)).steps > 0);
   });
 
   it('honours cancellation while reading and while decoding', () => {

@@ -16,10 +16,12 @@ import { join } from 'node:path';
 import { CellType, DEFAULT_TRAIN } from '../../src/engine/config';
 import { CharRNN } from '../../src/engine/model';
 import { Trainer } from '../../src/engine/trainer';
+import { Stepper } from '../../src/engine/stepper';
 import type { Kernels } from '../../src/engine/kernels';
 import { createRefKernels } from '../../src/engine/kernels-ref';
 import {
-  createWasmKernels, createWasmKernelsSync, enableRelaxedSimd, findWasmDir, supportedWasmVariants, type WasmVariant,
+  createWasmKernels, createWasmKernelsSync, enableRelaxedSimd, findWasmDir, supportedWasmVariants, type WasmKernels,
+  type WasmVariant,
 } from '../../src/engine/kernels-wasm';
 import { Rng } from '../../src/engine/rng';
 
@@ -225,14 +227,17 @@ function matmulSuite(name: string, make: () => Kernels) {
     }
 
     it('the whole model (every cell, 1–3 layers, dropout) trains like the reference: loss, all grads, 3 Adam steps', () => {
-      const V = 11, B = 3, T = 6, H = 9;
-      const setups: [CellType, number, number][] = [
-        ['lstm', 1, 0], ['lstm', 2, 0], ['lstm', 3, 0.3], ['gru', 1, 0], ['gru', 2, 0.3], ['gru', 3, 0], ['rnn', 1, 0], ['rnn', 3, 0]];
-      for (const [cell, layers, dropout] of setups) {
-        const what = `${cell} × ${layers}${dropout ? ' with dropout' : ''}`;
+      const V = 11;
+      // [cell, layers, dropout, H, B, T]: small ones, and one with B ≥ 16 and H spanning several panels
+      const setups: [CellType, number, number, number, number, number][] = [
+        ['lstm', 1, 0, 9, 3, 6], ['lstm', 2, 0, 9, 3, 6], ['lstm', 3, 0.3, 9, 3, 6], ['gru', 1, 0, 9, 3, 6],
+        ['gru', 2, 0.3, 9, 3, 6], ['gru', 3, 0, 9, 3, 6], ['rnn', 1, 0, 9, 3, 6], ['rnn', 3, 0, 9, 3, 6],
+        ['lstm', 2, 0, 21, 17, 4], ['gru', 2, 0, 21, 17, 4]];
+      for (const [cell, layers, dropout, H, B, T] of setups) {
+        const what = `${cell} × ${layers}${dropout ? ' with dropout' : ''} H=${H} B=${B}`;
         const config = { cell, layers, hidden: H, vocabSize: V, dropout };
         const rng = new Rng(17);
-        const data = Int32Array.from({ length: 200 }, () => rng.int(V));
+        const data = Int32Array.from({ length: 400 }, () => rng.int(V));
         const cfg = { ...DEFAULT_TRAIN, seqLength: T, batchSize: B, learningRate: 1e-2, seed: 5 };
         const make = (kernels: Kernels) => {
           const m = new CharRNN(config, kernels, B, T);
@@ -251,12 +256,88 @@ function matmulSuite(name: string, make: () => Kernels) {
             const ga = a.m.grads.subarray(t.offset, t.offset + t.size), gb = b.m.grads.subarray(t.offset, t.offset + t.size);
             assertNear(gb, ga, `${what} step ${step} grad ${t.name}`, 0, 2e-4 * maxAbs(ga) + 1e-7);
           }
-          assertNear(b.m.params, a.m.params, `${what} params after step ${step}`, 0, 1e-5);
+          // Adam's first steps move every parameter by about ±lr whatever the gradient's size, so
+          // float noise in a tiny gradient shows at the scale of lr: 1% of it
+          assertNear(b.m.params, a.m.params, `${what} params after step ${step}`, 0, 1e-2 * cfg.learningRate);
           assertNear(b.trainer.hidden.h, a.trainer.hidden.h, `${what} state h after step ${step}`, 0, 1e-4);
           assertNear(b.trainer.hidden.c, a.trainer.hidden.c, `${what} state c after step ${step}`, 0, 1e-4);
         }
       }
     });
+
+    it('packInference + gemvPacked stay within the 16-bit error bound of the reference; re-packing reuses the storage', () => {
+      const rng = new Rng(19);
+      const wk = k as WasmKernels;
+      for (const [N, K] of [[1, 1], [3, 17], [5, 33], [8, 16], [97, 300], [1024, 256], [4, 0]]) {
+        const w = fill(new Float32Array(N * K), rng), x = fill(new Float32Array(K), rng, 3), bias = fill(new Float32Array(N), rng);
+        w[0] = 0.5;                       // one row with a zero: its scale is max|w|
+        if (N > 1) w.fill(0, K, 2 * K);   // an all-zero row
+        // the bound: |Δw| ≤ max|w_row|/32766 per weight, |Δx| ≤ max|x|/65534 per element
+        const xmax = x.reduce((m, v) => Math.max(m, Math.abs(v)), 0), xsum = x.reduce((m, v) => m + Math.abs(v), 0);
+        const bound = Array.from({ length: N }, (_, n) => {
+          const row = w.subarray(n * K, (n + 1) * K);
+          const rmax = row.reduce((m, v) => Math.max(m, Math.abs(v)), 0), rsum = row.reduce((m, v) => m + Math.abs(v), 0);
+          return 1.01 * (rmax * xsum / 32766 + rsum * xmax / 65534) + 1e-6 * (rsum * xmax + 1);
+        });
+        const kw = copyInto(k, w), kx = copyInto(k, x), kb = copyInto(k, bias);
+        const m = k.packInference(kw, N, K);
+        for (const [withBias, accumulate] of [[true, false], [false, false], [true, true]]) {
+          const prior = fill(new Float32Array(N), rng);
+          const want = prior.slice();
+          ref.matmul(want, x, w, withBias ? bias : null, 1, K, N, accumulate);
+          const out = copyInto(k, prior);
+          k.gemvPacked(out, m, kx, withBias ? kb : null, accumulate);
+          assertNear(out, want, `gemvPacked ${N}×${K} bias=${withBias} acc=${accumulate}`, 1, 0, bound);
+        }
+        // re-pack other weights into the same matrix: no new memory, the new weights are used
+        const before = wk.bytesAllocated();
+        const w2 = fill(new Float32Array(N * K), rng);
+        kw.set(w2);
+        assert.equal(k.packInference(kw, N, K, m), m);
+        assert.equal(wk.bytesAllocated(), before, 're-packing allocates nothing');
+        const want = new Float32Array(N), out = k.alloc(N);
+        ref.matmul(want, x, w2, null, 1, K, N, false);
+        k.gemvPacked(out, m, kx, null, false);
+        const err = out.reduce((e, v, i) => Math.max(e, Math.abs(v - want[i])), 0);
+        assert.ok(err <= 1e-3 * (K + 1), `re-packed ${N}×${K}: max |Δ| ${err}`);
+      }
+      assert.throws(() => k.packInference(k.alloc(6), 2, 3, k.packInference(k.alloc(6), 3, 2)), /Cannot re-pack a 2 × 3 matrix/);
+      assert.throws(() => k.gemvPacked(k.alloc(2), ref.packInference(new Float32Array(6), 2, 3), k.alloc(3), null, false), /not packed by this WebAssembly backend/);
+    });
+
+    for (const cell of ['lstm', 'gru', 'rnn'] as CellType[]) {
+      it(`inferenceSteps (${cell}) follows the reference from a lookup table, from layer inputs (in place) and from projections`, () => {
+        const rng = new Rng(20);
+        const G = cell === 'lstm' ? 4 : cell === 'gru' ? 3 : 1;
+        for (const [n, H, V] of [[1, 1, 2], [6, 17, 5], [4, 64, 11]]) {
+          const GH = G * H;
+          const table = fill(new Float32Array(V * GH), rng, 2), ids = Int32Array.from({ length: n }, () => rng.int(V));
+          const xs = fill(new Float32Array(n * H), rng), proj = fill(new Float32Array(n * GH), rng, 2);
+          const wih = fill(new Float32Array(GH * H), rng, 0.5), whh = fill(new Float32Array(GH * H), rng, 0.5);
+          const bih = fill(new Float32Array(GH), rng), bhh = fill(new Float32Array(GH), rng);
+          const h0 = fill(new Float32Array(H), rng), c0 = fill(new Float32Array(H), rng);
+          const rw = { ih: ref.packInference(wih, GH, H), hh: ref.packInference(whh, GH, H) };
+          const kw = { ih: k.packInference(copyInto(k, wih), GH, H), hh: k.packInference(copyInto(k, whh), GH, H) };
+          for (const mode of ['ids', 'wih', 'proj'] as const) {
+            const h = h0.slice(), c = c0.slice(), act = new Float32Array(GH), ys = new Float32Array(n * H);
+            const refXs = mode === 'ids' ? table : mode === 'wih' ? xs.slice() : proj;
+            ref.inferenceSteps(cell, n, H, refXs, mode === 'ids' ? ids : null, mode === 'wih' ? rw.ih : null, bih, rw.hh, bhh,
+              h, c, act, mode === 'wih' ? refXs : ys);
+            const kh = copyInto(k, h0), kc = copyInto(k, c0), kact = k.alloc(GH), kids = k.allocInt(n);
+            kids.set(ids);
+            const kxs = copyInto(k, mode === 'ids' ? table : mode === 'wih' ? xs : proj), kys = mode === 'wih' ? kxs : k.alloc(n * H);
+            k.inferenceSteps(cell, n, H, kxs, mode === 'ids' ? kids : null, mode === 'wih' ? kw.ih : null, copyInto(k, bih), kw.hh,
+              copyInto(k, bhh), kh, kc, kact, kys);
+            // 16-bit weights and inputs: errors of ~1e-4 relative, compounded over n steps
+            const what = `${cell} ${mode} n=${n} H=${H}`;
+            assertNear(kh, h, `h ${what}`, 2e-3, 2e-3);
+            assertNear(kact, act, `act ${what}`, 2e-3, 2e-3);
+            assertNear(kys, mode === 'wih' ? refXs : ys, `ys ${what}`, 2e-3, 2e-3);
+            if (cell === 'lstm') assertNear(kc, c, `c ${what}`, 2e-3, 2e-3);
+          }
+        }
+      });
+    }
 
     it('softmaxCrossEntropy matches the reference: masked rows, huge logits, in place', () => {
       const rng = new Rng(15);
@@ -304,6 +385,61 @@ function matmulSuite(name: string, make: () => Kernels) {
 }
 
 for (const v of variants) matmulSuite(`${v} variant`, () => createWasmKernelsSync({ variant: v }));
+
+describe('Stepper on the WebAssembly kernels (16-bit inference weights)', () => {
+  const V = 30, H = 24;
+  // weights twice PyTorch's init: lively gates, but a vanilla RNN still contracts (at ×3 it is
+  // chaotic, and any rounding difference grows without bound over hundreds of steps)
+  const model = (cell: CellType, kernels: Kernels, seed = 21) => {
+    const m = new CharRNN({ cell, layers: 2, hidden: H, vocabSize: V, dropout: 0 }, kernels, 4, 8);
+    m.initParams(new Rng(seed));
+    for (let i = 0; i < m.params.length; i++) m.params[i] *= 2;
+    return m;
+  };
+  const ids = Int32Array.from({ length: 700 }, (_, i) => (i * 7 + (i >> 3)) % V);
+
+  for (const cell of ['lstm', 'gru', 'rnn'] as CellType[]) {
+    it(`${cell}: logits within 1e-3 of the reference stepper over 700 characters; priming = feeding, exactly`, () => {
+      const a = new Stepper(model(cell, ref)), b = new Stepper(model(cell, createWasmKernelsSync({ variant: variants[0] })));
+      let worst = 0;
+      for (const id of ids) {
+        a.feed(id); b.feed(id);
+        const la = a.logits(), lb = b.logits();
+        for (let v = 0; v < V; v++) worst = Math.max(worst, Math.abs(la[v] - lb[v]));
+      }
+      assert.ok(worst <= 1e-3, `${cell}: logits differ by up to ${worst}`);
+      // priming runs the very same operations layer by layer: bit-identical
+      const c = new Stepper(model(cell, createWasmKernelsSync({ variant: variants[0] })));
+      c.primeLayerwise(ids);
+      assert.deepEqual(Array.from(c.saveState()), Array.from(b.saveState()));
+      assert.deepEqual(Array.from(c.logits()), Array.from(b.logits()));
+      assert.deepEqual(Array.from(c.gates(1)), Array.from(b.gates(1)));
+    });
+  }
+
+  it('follows the model\'s parameters: after a training step, after a load, and on refresh()', () => {
+    const m = model('lstm', createWasmKernelsSync({ variant: variants[0] }));
+    const s = new Stepper(m);
+    // a stepper made now packs the current parameters: the reference for s, in s's state
+    const fresh = () => { const f = new Stepper(m); f.loadState(s.saveState()); return f; };
+    for (const id of ids.subarray(0, 20)) s.feed(id);
+    const before = Array.from(s.logits());
+    new Trainer(m, { ...DEFAULT_TRAIN, seqLength: 8, batchSize: 4 }, ids).step();
+    const after = Array.from(s.logits());
+    assert.notDeepEqual(after, before, 'the step changed the model');
+    assert.deepEqual(after, Array.from(fresh().logits()), 'logits after an optimizer step');
+    m.params.set(model('lstm', ref, 99).params);   // a checkpoint load
+    assert.deepEqual(Array.from(s.logits()), Array.from(fresh().logits()), 'logits after a load');
+    const f = fresh();
+    s.feed(5); f.feed(5);
+    assert.deepEqual(Array.from(s.saveState()), Array.from(f.saveState()), 'state after a load and a feed');
+    // one hand-edited weight in the middle of a tensor: refresh() picks it up
+    const w = m.layout.decoderWeight;
+    m.params[w.offset + (w.size >> 1)] += 1;
+    s.refresh();
+    assert.deepEqual(Array.from(s.logits()), Array.from(fresh().logits()), 'logits after refresh()');
+  });
+});
 
 if (!childVariants) {
   describe('WebAssembly kernels: setup', () => {

@@ -2,6 +2,19 @@ import { strict as assert } from 'node:assert';
 import { CellType, DEFAULT_TRAIN, ModelConfig, OptimizerName, TrainConfig } from '../../src/engine/config';
 import { CharRNN, RecurrentState } from '../../src/engine/model';
 import { createRefKernels } from '../../src/engine/kernels-ref';
+import type { Kernels } from '../../src/engine/kernels';
+import { createWasmKernelsSync } from '../../src/engine/kernels-wasm';
+
+/** The WebAssembly kernels when dist/ has them (`npm run build`; they are tested against the
+ *  reference in kernels-wasm.test.ts), else the reference: the long training test below takes
+ *  ~40 s of CPU on the reference kernels and a few on WebAssembly. */
+function fastKernels(): Kernels {
+  try {
+    return createWasmKernelsSync();
+  } catch {
+    return createRefKernels();
+  }
+}
 import { Rng } from '../../src/engine/rng';
 import { Trainer, TrainerExport, validateTrainConfig } from '../../src/engine/trainer';
 
@@ -12,9 +25,9 @@ function vocabOf(text: string): { ids: Int32Array; V: number } {
 }
 
 function makeModel(cell: CellType, layers: number, hidden: number, V: number, B: number, T: number,
-  seed: number, dropout = 0): CharRNN {
+  seed: number, dropout = 0, kernels: Kernels = createRefKernels()): CharRNN {
   const config: ModelConfig = { cell, layers, hidden, vocabSize: V, dropout };
-  const model = new CharRNN(config, createRefKernels(), B, T);
+  const model = new CharRNN(config, kernels, B, T);
   model.initParams(new Rng(seed));
   return model;
 }
@@ -253,7 +266,7 @@ describe('Trainer with CharRNN and the reference kernels', () => {
       ...DEFAULT_TRAIN, seqLength: 50, batchSize: 1, learningRate: 2e-2, lrDecay: 0.9, lrDecayEvery: 50,
       beta2: 0.99, clipNorm: 5, seed: 7,
     };
-    const model = makeModel('lstm', 2, 64, V, cfg.batchSize, cfg.seqLength, 7);
+    const model = makeModel('lstm', 2, 64, V, cfg.batchSize, cfg.seqLength, 7, 0, fastKernels());
     const trainer = new Trainer(model, cfg, ids);
     const t0 = Date.now(), cpu0 = process.cpuUsage();
     let bits = Infinity, epochBits = 0, epochChars = 0, prevChars = 0, steps = 0;
@@ -273,7 +286,7 @@ describe('Trainer with CharRNN and the reference kernels', () => {
     }
     if (!(bits < 0.05)) bits = textBits(model, ids, cfg.seqLength);
     const seconds = (Date.now() - t0) / 1000, cpu = process.cpuUsage(cpu0).user / 1e6;
-    console.log(`      ${ids.length} chars: ${bits.toFixed(4)} bits/char after ${steps} steps, ${seconds.toFixed(1)} s (${cpu.toFixed(1)} s CPU)`);
+    console.log(`      ${ids.length} chars: ${bits.toFixed(4)} bits/char after ${steps} steps, ${seconds.toFixed(1)} s (${cpu.toFixed(1)} s CPU, ${model.kernels.name} kernels)`);
     assert.ok(bits < 0.05, `${bits} bits/char after ${steps} steps`);
   });
 });

@@ -47,7 +47,7 @@ export async function cells(argv: string[]): Promise<number> {
 function table(cells: DiscoveredCell[], chars: { select: number; score: number }): string {
   const f = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '   -' : x.toFixed(2));
   const lines = [`cells chosen on ${chars.select.toLocaleString('en-US')} characters, scored on the other ${chars.score.toLocaleString('en-US')}`,
-    'label    cell      metric  score  inner  probe  floor  value'];
+    'label    cell      metric  score  inner  probe  floor  value   (inner: away from the delimiters; for indent, against the indentation level)'];
   for (const c of cells) {
     const inner = c.scoreInner ?? c.scoreLevel;
     lines.push(`${c.label.padEnd(8)} ${`${c.layer}:${c.index}`.padEnd(9)} ${(c.metric === 'auc' ? 'AUC' : '|r|').padEnd(6)}  ${f(c.score)}   ${f(inner)}   ${f(c.probe)}   ${f(c.floor)}  ${c.sign < 0 ? '−' : '+'}${c.variant}`);

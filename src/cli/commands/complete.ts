@@ -11,6 +11,7 @@
 import * as readline from 'node:readline';
 import { CompletionEngine } from '../../complete/engine';
 import { loadCompletionModel } from '../../complete/load';
+import { warmMixer } from '../../complete/score';
 import { decodeSettings, DecodeSettings } from '../../complete/settings';
 import { fileHeader } from '../../corpus/build';
 import { pickKernels } from '../../node/kernels';
@@ -40,7 +41,8 @@ export async function complete(argv: string[]): Promise<number> {
   const picked = pickKernels((v.backend as 'auto' | 'wasm' | 'ref') ?? 'auto');
   const { model, notice } = loadCompletionModel(required<string>(p, 'model', 'complete'), picked.kernels, v.ngram as string | undefined);
   if (notice && base.component !== 'lstm') process.stderr.write(`lstm-lens: ${notice}\n`);
-  const engine = new CompletionEngine(model);
+  // the mixer's first weights from the held-out text stored with the counts, as the editor's worker does
+  const engine = new CompletionEngine(model, { mixer: warmMixer(model) });
   const last = new Map<string, { text: string; overlayAt: number }>();
 
   const answer = (line: string): string => {

@@ -1,6 +1,6 @@
 // lstm-lens eval --model FILE <path...> [--raw] [--mixture] [--json]  ->  {"bpc","chars","oov"}
 import { loadCompletionModel } from '../../complete/load';
-import { scoreStreams } from '../../complete/score';
+import { scoreStreams, warmMixer } from '../../complete/score';
 import { evaluateStreams } from '../../engine/eval';
 import { loadModel } from '../../node/load-model';
 import { pickKernels } from '../../node/kernels';
@@ -32,7 +32,8 @@ async function evaluateMixture(modelPath: string, paths: string[], raw: boolean,
   const { model, notice } = loadCompletionModel(modelPath, pickKernels().kernels, ngramPath);
   if (!model.ngram) throw new Error(`--mixture needs the n-gram counts beside the model: ${notice}`);
   const texts = await readTexts(paths, { raw, split: false });
-  const r = scoreStreams(model, texts.train.map((t) => model.encode(t)));
+  // the mixer starts from the weights it learns on the held-out text stored with the counts, as in the editor
+  const r = scoreStreams(model, texts.train.map((t) => model.encode(t)), { mixer: warmMixer(model) });
   if (r.chars === 0) throw new Error('There is nothing to score: every text has fewer than two characters.');
   const bpc = r.bits.mixture / r.chars, lstm = r.bits.lstm / r.chars, ngram = r.bits.ngram / r.chars;
   if (json) process.stdout.write(JSON.stringify({ bpc, chars: r.chars, oov: r.oov, lstm_bpc: lstm, ngram_bpc: ngram }) + '\n');

@@ -1,7 +1,7 @@
 // lstm-lens train <path...> --out FILE [--val <path...>] [--raw] [model, optimizer and budget options] [--resume] [--json]
 import { existsSync, statSync } from 'node:fs';
 import { DEFAULT_TRAIN, ModelConfig, OptimizerName } from '../../engine/config';
-import { CorpusNGramWriter } from '../../complete/load';
+import { CorpusNGramWriter, streamsAsFiles } from '../../complete/load';
 import { saveCheckpoint } from '../../node/checkpoint-file';
 import { BackendChoice, pickKernels } from '../../node/kernels';
 import { defaultThreadCount } from '../../node/parallel-trainer';
@@ -69,7 +69,7 @@ export async function train(argv: string[]): Promise<number> {
   }
   if (session.threads > 1) sink.notice(`Training on ${session.threads} threads.`);
   // the n-gram counts that completions mix with the LSTM, written beside the checkpoint at its first save
-  const ngram = new CorpusNGramWriter(out, session.data, session.vocab.chars, raw ? [] : texts.train);
+  const ngram = new CorpusNGramWriter(out, session.data, session.vocab.chars, raw ? [] : texts.train, raw ? [] : streamsAsFiles(valTexts));
 
   // Ctrl-C: finish the step, save, exit cleanly. A second Ctrl-C quits at once (the last
   // checkpoint on disk is whole either way: every write is atomic).

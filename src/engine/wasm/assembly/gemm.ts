@@ -101,7 +101,17 @@ export function packA(dst: usize, a: usize, ai: usize, ar: usize, i0: i32, ic: i
     const rows = min(4, ic - t);
     const d = dst + <usize>(t >> 2) * tileBytes;
     const src = a + <usize>(i0 + t) * ai + <usize>r0 * ar;
-    if (ai == 4 && rows == 4) {
+    if (ai == 4 && t + 16 <= ic) {
+      // A = doutᵀ, sixteen rows (four tiles) at once: each step's 64 bytes are one cache line of
+      // dout. (Tile by tile, the steps' lines, a row of dout apart — often 4 KB, one L1 set —
+      // evict each other before the next tile comes back for its 16 bytes.)
+      for (let r = 0; r < rc; r++) {
+        const sr = src + <usize>r * ar, q = d + (<usize>r << 4);
+        v128.store(q, v128.load(sr)); v128.store(q + tileBytes, v128.load(sr, 16));
+        v128.store(q + 2 * tileBytes, v128.load(sr, 32)); v128.store(q + 3 * tileBytes, v128.load(sr, 48));
+      }
+      t += 12;
+    } else if (ai == 4 && rows == 4) {
       // the four rows' elements are adjacent (A = doutᵀ): one 16-byte copy per step
       for (let r = 0; r < rc; r++) v128.store(d + (<usize>r << 4), v128.load(src + <usize>r * ar));
     } else if (ar == 4 && rows == 4) {

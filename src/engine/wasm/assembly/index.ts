@@ -4,12 +4,14 @@
 //
 // Built three times from this source by build-wasm.mjs: relaxed SIMD (f32x4.relaxed_madd),
 // SIMD128, and scalar (no SIMD at all); the ASC_FEATURE_* constants choose the code at compile time.
-import { matmulSimd, matmulBackwardSimd } from './matmul';
+import { matmulSimd, matmulBackwardSimd, matmulWorkspaceBytes as matmulWorkspaceBytesAny } from './matmul';
 import { matmulScalar, matmulBackwardScalar } from './matmul-scalar';
 import { GEMM_SCRATCH } from './gemm';
 import { cellForwardAny, cellBackwardAny } from './cell';
 import { gatherColumnsAny, gatherColumnsBackwardAny } from './gather';
 import { softmaxCrossEntropyAny } from './softmax';
+import { quantBytes as quantBytesAny, quantizeRows, gemvQuant as gemvQuantAny, gemvQuantScratch as gemvQuantScratchAny } from './quant';
+import { inferenceStepsAny, inferenceScratchBytes as inferenceScratchBytesAny } from './infer';
 import { recurrentForwardAny, recurrentBackwardAny, recurrentScratchBytes as recurrentScratchBytesAny } from './recurrent';
 
 let scratch: usize = 0;
@@ -33,14 +35,19 @@ export function setScratch(p: usize): void {
   scratch = p;
 }
 
-export function matmul(out: usize, x: usize, w: usize, bias: usize, M: i32, K: i32, N: i32, accumulate: i32): void {
-  if (ASC_FEATURE_SIMD) matmulSimd(out, x, w, bias, M, K, N, accumulate != 0);
+/** Bytes of workspace (ws) matmul and matmulBackward need for these sizes. */
+export function matmulWorkspaceBytes(M: i32, K: i32, N: i32): usize {
+  return ASC_FEATURE_SIMD ? matmulWorkspaceBytesAny(M, K, N) : 0;
+}
+
+export function matmul(out: usize, x: usize, w: usize, bias: usize, M: i32, K: i32, N: i32, accumulate: i32, ws: usize): void {
+  if (ASC_FEATURE_SIMD) matmulSimd(out, x, w, bias, M, K, N, accumulate != 0, ws);
   else matmulScalar(out, x, w, bias, M, K, N, accumulate != 0);
 }
 
 export function matmulBackward(dx: usize, dw: usize, dbias: usize, dout: usize, x: usize, w: usize,
-  M: i32, K: i32, N: i32): void {
-  if (ASC_FEATURE_SIMD) matmulBackwardSimd(dx, dw, dbias, dout, x, w, M, K, N, scratch);
+  M: i32, K: i32, N: i32, ws: usize): void {
+  if (ASC_FEATURE_SIMD) matmulBackwardSimd(dx, dw, dbias, dout, x, w, M, K, N, scratch, ws);
   else matmulBackwardScalar(dx, dw, dbias, dout, x, w, M, K, N);
 }
 
@@ -67,9 +74,9 @@ export function softmaxCrossEntropy(dlogits: usize, logits: usize, targets: usiz
   return softmaxCrossEntropyAny(dlogits, logits, targets, M, V, gradScale);
 }
 
-/** Bytes of the scratch area recurrentForward/recurrentBackward need for B rows of H units, G gates. */
-export function recurrentScratchBytes(B: i32, H: i32, G: i32): usize {
-  return recurrentScratchBytesAny(B, H, G);
+/** Bytes of the scratch area recurrentForward/recurrentBackward need for T steps of B rows of H units, G gates. */
+export function recurrentScratchBytes(T: i32, B: i32, H: i32, G: i32): usize {
+  return recurrentScratchBytesAny(T, B, H, G);
 }
 
 /** The recurrence of one layer over T steps (recurrent.ts); rs: recurrentScratchBytes of scratch. */
@@ -83,20 +90,32 @@ export function recurrentBackward(cell: i32, T: i32, B: i32, H: i32, dY: usize, 
   recurrentBackwardAny(cell, T, B, H, dY, hs, cs, act, hg, whh, dxg, dhg, dwhh, dbhh, rs, scratch);
 }
 
-// TEMP experiments
-import { gemmPanels as _gp, packPanelsT as _ppt } from './packed';
-export function xGemmPanels(c: usize, ldc: usize, a: usize, lda: usize, M: i32, R: i32, J: i32, bp: usize, s: usize, reps: i32): void {
-  for (let i = 0; i < reps; i++) _gp(c, ldc, a, lda, M, R, J, bp, s);
+
+/** Bytes of an N × K matrix quantized for gemvQuant (quant.ts). */
+export function quantBytes(N: i32, K: i32): usize {
+  return quantBytesAny(N, K);
 }
-export function xPackPanelsT(dst: usize, w: usize, J: i32, R: i32): void { _ppt(dst, w, J, R); }
-import { fma as _fma } from './vec';
-export function xPeak(n: i32): f32 {
-  let a0 = f32x4.splat(1), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0, a8 = a0, a9 = a0;
-  const m = f32x4.splat(0.999), c = f32x4.splat(0.001);
-  for (let i = 0; i < n; i++) {
-    a0 = _fma(a0, m, c); a1 = _fma(a1, m, c); a2 = _fma(a2, m, c); a3 = _fma(a3, m, c); a4 = _fma(a4, m, c);
-    a5 = _fma(a5, m, c); a6 = _fma(a6, m, c); a7 = _fma(a7, m, c); a8 = _fma(a8, m, c); a9 = _fma(a9, m, c);
-  }
-  const s = f32x4.add(f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3)), f32x4.add(f32x4.add(a4, a5), f32x4.add(a6, a7)));
-  return f32x4.extract_lane(f32x4.add(s, f32x4.add(a8, a9)), 0);
+
+export function quantize(dst: usize, w: usize, N: i32, K: i32): void {
+  quantizeRows(dst, w, N, K);
 }
+
+export function gemvQuantScratch(K: i32): usize {
+  return gemvQuantScratchAny(K);
+}
+
+/** out (N) (+)= W·x + bias, W quantized at qm; ws: gemvQuantScratch(K) bytes. */
+export function gemvQuant(out: usize, qm: usize, x: usize, bias: usize, N: i32, K: i32, accumulate: i32, ws: usize): void {
+  gemvQuantAny(out, qm, x, bias, N, K, accumulate != 0, ws);
+}
+
+export function inferenceScratchBytes(H: i32, G: i32, K: i32): usize {
+  return inferenceScratchBytesAny(H, G, K);
+}
+
+/** n batch-1 steps of one layer (infer.ts); wih and whh quantized (quantize), K = W_ih's columns. */
+export function inferenceSteps(cell: i32, n: i32, H: i32, xs: usize, ids: usize, wih: usize, K: i32, bih: usize,
+  whh: usize, bhh: usize, h: usize, c: usize, act: usize, ys: usize, ws: usize): void {
+  inferenceStepsAny(cell, n, H, xs, ids, wih, K, bih, whh, bhh, h, c, act, ys, ws);
+}
+

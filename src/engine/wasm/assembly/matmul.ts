@@ -5,24 +5,77 @@
 //                    dw (N,K) += doutᵀ (N,M) · x (M,K)
 //                    dbias (N) += Σ_m dout[m,:]
 //
-// The forward product pairs rows of x with rows of w, both contiguous along K: dot products
-// need no packing at all (packing wᵀ for a BLIS-style kernel cost ~25% at M = 32, measured), and
-// blocking x into ~32 KB of rows keeps it in L1 while w streams past. The backward products are
-// true "NN" GEMMs and go through the packed kernel of gemm.ts. M = 1 (sampling, priming) is a
-// matrix × vector product with its own wider kernel (gemvRows).
+// From M = PACK_MIN_M rows on, every product packs its "B" operand into panels (packed.ts) in
+// the host-provided workspace and runs the 4×8 micro-kernel over blocks of rows: wᵀ for the
+// forward product, w for dx, and x (in blocks of XC rows) for dw; measured 25–28 → 33–35
+// GFLOP/s at the engine's shapes (one pass of packing is cheap next to M ≥ 16 reuses).
+// Fewer rows: the forward product runs as dot products of rows of x with rows of w (no
+// packing), the backward through gemm.ts's gemmAcc; M = 1 (sampling, priming) is a matrix ×
+// vector product with its own wider kernel (gemvRows).
 import { fma, hsum4, hsum } from './vec';
 import { gemmAcc } from './gemm';
+import { gemmPacked, gemmPanelsScratch, packPanels, packPanelsT, panelBytes } from './packed';
+
+const PACK_MIN_M: i32 = 16;
+/** Rows of x packed at once for dw: at most 1 MB of panels. */
+function xcRows(K: i32): i32 {
+  return max(64, <i32>((1 << 20) / max<usize>(1, panelBytes(1, K))) & ~63);
+}
+
+@inline function align64(n: usize): usize {
+  return (n + 63) & ~(<usize>63);
+}
+
+/** Workspace bytes matmulSimd and matmulBackwardSimd need for these sizes (0 below PACK_MIN_M). */
+export function matmulWorkspaceBytes(M: i32, K: i32, N: i32): usize {
+  if (M < PACK_MIN_M) return 0;
+  const panels = max(max(panelBytes(K, N), panelBytes(N, K)), panelBytes(min(M, xcRows(K)), K));
+  return align64(panels) + align64(gemmPanelsScratch(64));
+}
 
 /** Bytes of x per block of rows (L1 is 48 KB on the machines measured). */
 const DOT_BLOCK_BYTES: i32 = 32768;
 
 export function matmulSimd(out: usize, x: usize, w: usize, bias: usize, M: i32, K: i32, N: i32,
-  accumulate: bool): void {
+  accumulate: bool, ws: usize): void {
   if (M == 1) { gemvRows(out, x, w, bias, K, N, accumulate); return; }
+  if (M >= PACK_MIN_M) { matmulPacked(out, x, w, bias, M, K, N, accumulate, ws); return; }
   const MB = max(2, (DOT_BLOCK_BYTES / max(1, K << 2)) & ~1);
   const ldo = <usize>N << 2, ldk = <usize>K << 2;
   for (let m0 = 0; m0 < M; m0 += MB) {
     gemmDot(out + <usize>m0 * ldo, x + <usize>m0 * ldk, w, bias, min(MB, M - m0), K, N, accumulate);
+  }
+}
+
+/** out (M,N) (+)= x (M,K) · w (N,K)ᵀ + bias: wᵀ packed into panels at ws, then gemmPacked. */
+function matmulPacked(out: usize, x: usize, w: usize, bias: usize, M: i32, K: i32, N: i32,
+  accumulate: bool, ws: usize): void {
+  const ldo = <usize>N << 2;
+  packPanelsT(ws, w, N, K);
+  if (!accumulate || bias) {
+    for (let m = 0; m < M; m++) {
+      const row = out + <usize>m * ldo;
+      if (!accumulate) {
+        if (bias) memory.copy(row, bias, ldo);
+        else memory.fill(row, 0, ldo);
+      } else {
+        addRow(row, bias, N);
+      }
+    }
+  }
+  gemmPacked(out, ldo, x, <usize>K << 2, 4, M, K, N, ws, ws + align64(panelBytes(K, N)));
+}
+
+/** y (n) += x (n) */
+function addRow(y: usize, x: usize, n: i32): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(y + o, f32x4.add(v128.load(y + o), v128.load(x + o)));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(y + o, load<f32>(y + o) + load<f32>(x + o));
   }
 }
 
@@ -140,8 +193,25 @@ function gemvTail(out: usize, x: usize, w: usize, bias: usize, K: i32, n0: i32, 
 }
 
 export function matmulBackwardSimd(dx: usize, dw: usize, dbias: usize, dout: usize, x: usize, w: usize,
-  M: i32, K: i32, N: i32, scratch: usize): void {
+  M: i32, K: i32, N: i32, scratch: usize, ws: usize): void {
   const ldk = <usize>K << 2, ldn = <usize>N << 2;
+  if (M >= PACK_MIN_M) {
+    const gs = ws + align64(max(max(panelBytes(K, N), panelBytes(N, K)), panelBytes(min(M, xcRows(K)), K)));
+    // dx (M,K) += dout (M,N) · w (N,K):  B = w in panels
+    if (dx) {
+      packPanels(ws, w, N, K);
+      gemmPacked(dx, ldk, dout, ldn, 4, M, N, K, ws, gs);
+    }
+    // dw (N,K) += doutᵀ (N,M) · x (M,K):  B = x in panels, XC rows at a time; A(n,m) = dout[m·N + n]
+    const XC = xcRows(K);
+    for (let m0 = 0; m0 < M; m0 += XC) {
+      const xc = min(XC, M - m0);
+      packPanels(ws, x + <usize>m0 * ldk, xc, K);
+      gemmPacked(dw, ldk, dout + <usize>m0 * ldn, 4, ldn, N, xc, K, ws, gs);
+    }
+    if (dbias) columnSums(dbias, dout, M, N);
+    return;
+  }
   // dx (M,K) += dout (M,N) · w (N,K):  A(m,n) = dout[m·N + n], B = w
   if (dx) gemmAcc(dx, ldk, dout, ldn, 4, w, ldk, M, N, K, scratch);
   // dw (N,K) += doutᵀ · x:  A(n,m) = dout[m·N + n], B = x

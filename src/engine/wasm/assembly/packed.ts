@@ -21,7 +21,7 @@ export function panelBytes(R: i32, J: i32): usize {
   return <usize>((J + 7) >> 3) * <usize>R * 32;
 }
 
-/** Rows of A packed per block: M (padded to 4) × rc floats ≤ 32 KB, rc a multiple of 4, ≥ 16. */
+/** Steps of A packed per block: M (padded to 4) × rc floats ≤ 32 KB, rc a multiple of 4, ≥ 16. */
 function blockDepth(M: i32, R: i32): i32 {
   const Mp = (M + 3) & ~3;
   return min(R, max(16, (8192 / Mp) & ~3));
@@ -95,9 +95,11 @@ export function packPanels(dst: usize, w: usize, R: i32, J: i32): void {
   }
 }
 
-/** C (M × J, rows ldc bytes apart) += A (M × R, rows lda bytes apart) · B (panels at bp).
+/** C (M × J, rows ldc bytes apart) += A (M × R) · B (panels at bp), A(i, r) at a + i·ai + r·ar
+ *  (row-major A: ai = row bytes, ar = 4; a transposed one: ai = 4). M small (a batch of rows:
+ *  the block of A must fit L1, see blockDepth); gemmPacked covers any M.
  *  scratch: gemmPanelsScratch(M) bytes. */
-export function gemmPanels(c: usize, ldc: usize, a: usize, lda: usize, M: i32, R: i32, J: i32,
+export function gemmPanels(c: usize, ldc: usize, a: usize, ai: usize, ar: usize, M: i32, R: i32, J: i32,
   bp: usize, scratch: usize): void {
   if (M <= 0 || J <= 0 || R <= 0) return;
   const rcMax = blockDepth(M, R), panels = (J + 7) >> 3, panelStride = <usize>R << 5;
@@ -105,7 +107,7 @@ export function gemmPanels(c: usize, ldc: usize, a: usize, lda: usize, M: i32, R
   const edge = scratch + <usize>Mp * <usize>rcMax * 4;   // a 4×8 tile for the last, partial panel
   for (let r0 = 0; r0 < R; r0 += rcMax) {
     const rc = min(rcMax, R - r0), tileBytes = <usize>rc << 4;
-    packA(scratch, a, lda, 4, 0, M, r0, rc);
+    packA(scratch, a, ai, ar, 0, M, r0, rc);
     const b0 = bp + (<usize>r0 << 5);
     for (let p = 0; p < panels; p++) {
       const bpp = b0 + <usize>p * panelStride, j0 = p << 3;
@@ -130,5 +132,17 @@ export function gemmPanels(c: usize, ldc: usize, a: usize, lda: usize, M: i32, R
         }
       }
     }
+  }
+}
+
+/** Rows of A per gemmPanels call in gemmPacked. */
+const MB: i32 = 64;
+
+/** gemmPanels for any M: blocks of up to MB rows, each streaming all of B's panels (from L2).
+ *  scratch: gemmPanelsScratch(min(M, 64)) bytes. */
+export function gemmPacked(c: usize, ldc: usize, a: usize, ai: usize, ar: usize, M: i32, R: i32, J: i32,
+  bp: usize, scratch: usize): void {
+  for (let m0 = 0; m0 < M; m0 += MB) {
+    gemmPanels(c + <usize>m0 * ldc, ldc, a + <usize>m0 * ai, ai, ar, min(MB, M - m0), R, J, bp, scratch);
   }
 }

@@ -14,9 +14,9 @@
 // a reduction of B that each read and write all of dW_hh. The scalar build runs the same loop on
 // plain products.
 import { cellForwardAny, cellBackwardAny, LSTM, GRU } from './cell';
-import { gemmPanels, gemmPanelsScratch, packPanels, packPanelsT, panelBytes } from './packed';
+import { gemmPacked, gemmPanelsScratch, packPanels, packPanelsT, panelBytes } from './packed';
 import { matmulScalar, matmulBackwardScalar } from './matmul-scalar';
-import { matmulBackwardSimd } from './matmul';
+import { matmulBackwardSimd, matmulWorkspaceBytes } from './matmul';
 
 @inline function gatesOf(cell: i32): i32 {
   return cell == LSTM ? 4 : cell == GRU ? 3 : 1;
@@ -34,9 +34,11 @@ function stepSize(B: i32, H: i32, GH: i32): usize {
   return align64(max(<usize>B * <usize>GH * 4, <usize>B * <usize>H * 8));
 }
 
-export function recurrentScratchBytes(B: i32, H: i32, G: i32): usize {
+/** The loop's scratch; after the loop, backward reuses all of it as the dW product's workspace. */
+export function recurrentScratchBytes(T: i32, B: i32, H: i32, G: i32): usize {
   const GH = G * H;
-  return panelsSize(H, GH) + stepSize(B, H, GH) + align64(gemmPanelsScratch(B));
+  const loop = panelsSize(H, GH) + stepSize(B, H, GH) + align64(gemmPanelsScratch(min(B, 64)));
+  return max(loop, ASC_FEATURE_SIMD ? matmulWorkspaceBytes(T * B, H, GH) : 0);
 }
 
 export function recurrentForwardAny(cell: i32, T: i32, B: i32, H: i32, xg: usize, whh: usize, bhh: usize,
@@ -55,7 +57,7 @@ export function recurrentForwardAny(cell: i32, T: i32, B: i32, H: i32, xg: usize
         if (bhh) memory.copy(row, bhh, ldg);
         else memory.fill(row, 0, ldg);
       }
-      gemmPanels(hg, ldg, hPrev, <usize>H << 2, B, H, GH, wp, gs);
+      gemmPacked(hg, ldg, hPrev, <usize>H << 2, 4, B, H, GH, wp, gs);
     } else {
       matmulScalar(hg, hPrev, whh, bhh, B, H, GH, false);
     }
@@ -82,11 +84,11 @@ export function recurrentBackwardAny(cell: i32, T: i32, B: i32, H: i32, dY: usiz
       cPrev + n, dxg + <usize>t * ng, dhgT, dh, dc);
     if (t == 0) break;
     // through W_hh: dh += dhg_t · W_hh  (B, G·H)·(G·H, H)
-    if (ASC_FEATURE_SIMD) gemmPanels(dh, ldh, dhgT, <usize>GH << 2, B, GH, H, wp, gs);
+    if (ASC_FEATURE_SIMD) gemmPacked(dh, ldh, dhgT, <usize>GH << 2, 4, B, GH, H, wp, gs);
     else productScalar(dh, dhgT, whh, B, GH, H);
   }
   // dW_hh += dhgᵀ · h_prev and db_hh += Σ dhg, over all T·B rows at once (hs blocks 0..T-1)
-  if (ASC_FEATURE_SIMD) matmulBackwardSimd(0, dwhh, dbhh, dhg, hs, whh, T * B, H, GH, gemmScratch);
+  if (ASC_FEATURE_SIMD) matmulBackwardSimd(0, dwhh, dbhh, dhg, hs, whh, T * B, H, GH, gemmScratch, rs);
   else matmulBackwardScalar(0, dwhh, dbhh, dhg, hs, whh, T * B, H, GH);
 }
 
