@@ -91,10 +91,12 @@ export interface Kernels {
   /** A copy of w (N, K) for gemvPacked; with `into` (an earlier result of the same N, K) its
    *  storage is reused, so re-packing after the weights changed allocates nothing.
    *  Precision is the backend's choice: the reference keeps float32 (gemvPacked = matmul with
-   *  M = 1); the WebAssembly backend stores 16-bit integers with one float scale per row
-   *  (|error| ≤ max|w_row| / 32766 per weight) and quantizes x per call (|error| ≤
+   *  M = 1); the WebAssembly SIMD builds store 16-bit integers with one float scale per row
+   *  (|error| ≤ max|w_row| / 32766 per weight) and quantize x per call (|error| ≤
    *  max|x| / 65534 per element), which halves the bytes read per step and doubles the
-   *  multiply-adds per instruction (see wasm/assembly/quant.ts). */
+   *  multiply-adds per instruction (see wasm/assembly/quant.ts): a 2×256 LSTM's logits stay
+   *  within ~6e-4 of float32 (measured on a trained model over 3,000 characters); the scalar
+   *  build keeps float32. */
   packInference(w: Float32Array, N: number, K: number, into?: InferenceMatrix): InferenceMatrix;
 
   /** out (N) = W·x + bias (bias may be null) for a packInference matrix W (N, K) and x (K);

@@ -10,6 +10,9 @@
 //             act (T·B, G·H) activated gates, kept for backward
 //   y_k (T·B, H) = layer k's output (hs blocks 1..T, times the dropout mask for k < L-1)
 //   logits (T·B, V) = decoder(y_{L-1});  loss = softmax cross-entropy
+// A layer's whole recurrence is one kernel call each way (Kernels.recurrentForward and
+// recurrentBackward): a fast backend packs W_hh once per chunk for the T per-step products, and
+// computes dW_hh as one product over all T·B rows after the time loop.
 import { ModelConfig, gatesPerUnit, validateModelConfig } from './config';
 import type { Kernels } from './kernels';
 import { ParamLayout, paramLayout, view } from './params';

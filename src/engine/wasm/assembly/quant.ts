@@ -17,8 +17,13 @@
 // them are added in i32 (< 2^31) before the sum is converted to f32 and accumulated there.
 // (With QMAX = 32767 a single lane could reach 2^31 and wrap.)
 //
+// The scalar build (no SIMD, no dot_i16x8) keeps float32 instead: the same functions copy and
+// multiply plain rows, exactly and as fast as the scalar matmul.
+//
 // Layout of one matrix in memory: [scales: Np f32, padded to 64 bytes][q: Np·Kp int16], Np = N
 // rounded up to 4.
+
+import { matmulScalar } from './matmul-scalar';
 
 const QMAX: f32 = 16383;
 const XMAX: f32 = 32767;
@@ -37,6 +42,7 @@ export function quantPaddedCols(K: i32): i32 {
 
 /** Bytes of a quantized N × K matrix. */
 export function quantBytes(N: i32, K: i32): usize {
+  if (!ASC_FEATURE_SIMD) return <usize>N * <usize>K << 2;
   return align64(<usize>paddedRows(N) << 2) + (<usize>paddedRows(N) * <usize>quantPaddedCols(K) << 1);
 }
 
@@ -47,6 +53,7 @@ export function quantBytes(N: i32, K: i32): usize {
 
 /** Quantizes w (N, K) row-major f32 into dst (quantBytes(N, K) bytes). */
 export function quantizeRows(dst: usize, w: usize, N: i32, K: i32): void {
+  if (!ASC_FEATURE_SIMD) { memory.copy(dst, w, <usize>N * <usize>K << 2); return; }
   const Kp = quantPaddedCols(K), Np = paddedRows(N), scales = dst, q = dst + align64(<usize>Np << 2);
   for (let n = 0; n < Np; n++) {
     const row = w + (<usize>n * <usize>K << 2);
@@ -100,6 +107,7 @@ export function gemvQuantScratch(K: i32): usize {
 /** out (N) (+)= W·x + bias for a quantized W (at qm, N × K). scratch: gemvQuantScratch(K). */
 export function gemvQuant(out: usize, qm: usize, x: usize, bias: usize, N: i32, K: i32, accumulate: bool,
   scratch: usize): void {
+  if (!ASC_FEATURE_SIMD) { matmulScalar(out, x, qm, bias, 1, K, N, accumulate); return; }
   const Kp = quantPaddedCols(K), groupBytes = <usize>Kp << 3;
   const scales = qm, q = qm + align64(<usize>paddedRows(N) << 2), xq = scratch;
   const sx = quantizeVector(xq, x, K);
@@ -130,11 +138,21 @@ export function gemvQuant(out: usize, qm: usize, x: usize, bias: usize, N: i32, 
       v128.store(on, r);
     }
   }
-  // rows left (all of them in the scalar build): exact integer sums in i64
+  // rows left (N % 4): sums in f64, exact for these integers
   for (; n < N; n++) {
-    let acc: i64 = 0;
-    for (let k = 0; k < K; k++) acc += <i64>load<i16>(q + qOffset(n, k, Kp)) * <i64>load<i16>(xq + (<usize>k << 1));
-    let r: f32 = <f32>(<f64>acc * <f64>load<f32>(scales + (<usize>n << 2)) * <f64>sx);
+    const base = q + <usize>(n >> 2) * groupBytes + (<usize>(n & 3) << 5);
+    // four partial sums, so that the additions overlap
+    let a0: f64 = 0, a1: f64 = 0, a2: f64 = 0, a3: f64 = 0;
+    for (let kb = 0; kb < Kp; kb += 16) {
+      const p = base + (<usize>kb << 3), xb = xq + (<usize>kb << 1);
+      for (let j: usize = 0; j < 32; j += 8) {
+        a0 += <f64>load<i16>(p + j) * <f64>load<i16>(xb + j);
+        a1 += <f64>load<i16>(p + j, 2) * <f64>load<i16>(xb + j, 2);
+        a2 += <f64>load<i16>(p + j, 4) * <f64>load<i16>(xb + j, 4);
+        a3 += <f64>load<i16>(p + j, 6) * <f64>load<i16>(xb + j, 6);
+      }
+    }
+    let r: f32 = <f32>(((a0 + a1) + (a2 + a3)) * <f64>load<f32>(scales + (<usize>n << 2)) * <f64>sx);
     if (bias) r += load<f32>(bias + (<usize>n << 2));
     const on = out + (<usize>n << 2);
     if (accumulate) r += load<f32>(on);
