@@ -86,11 +86,17 @@ async function latency(model: CompletionModel, files: HeldOut[], keystrokes: num
   }
   out.engine_first_request_ms = stats(first);
   out.engine_first_request_cpu_ms = stats(firstCpu);
+  // every keystroke decoding afresh (as when the user types something other than the completion
+  // shown), and with the completion shown kept while the user types it
+  const fresh = new CompletionEngine(model, { reuseShown: false });
+  fresh.complete({ docId: 'warm', text, offset: text.length, header, settings });
+  for (const [label, eng] of [['', fresh], ['_following', engine]] as const)
   for (const where of ['end', 'middle'] as const) {
     const at = where === 'end' ? text.length - keystrokes : text.lastIndexOf('\n', text.length >> 1) + 1;
     const typed = text.slice(at, at + keystrokes);
     let doc = text.slice(0, at) + text.slice(at + keystrokes);
     const id = `typing-${where}`;
+    const engine = eng;
     engine.complete({ docId: id, text: doc, offset: at, header, settings });   // the document was open before
     const ms: number[] = [], cpu: number[] = [], fed: number[] = [], steps: number[] = [];
     for (let k = 0; k < typed.length; k++) {
@@ -105,10 +111,10 @@ async function latency(model: CompletionModel, files: HeldOut[], keystrokes: num
       fed.push(r.fed);
       steps.push(r.steps);
     }
-    out[`engine_typing_${where}_ms`] = stats(ms);
-    out[`engine_typing_${where}_cpu_ms`] = stats(cpu);
-    out[`engine_typing_${where}_fed_mean`] = +(fed.reduce((a, b) => a + b, 0) / fed.length).toFixed(2);
-    out[`engine_typing_${where}_decode_steps_mean`] = +(steps.reduce((a, b) => a + b, 0) / steps.length).toFixed(1);
+    out[`engine_typing_${where}${label}_ms`] = stats(ms);
+    out[`engine_typing_${where}${label}_cpu_ms`] = stats(cpu);
+    out[`engine_typing_${where}${label}_fed_mean`] = +(fed.reduce((a, b) => a + b, 0) / fed.length).toFixed(2);
+    out[`engine_typing_${where}${label}_decode_steps_mean`] = +(steps.reduce((a, b) => a + b, 0) / steps.length).toFixed(1);
   }
   const t0 = performance.now();
   engine.refreshOverlay('typing-end', text, header);

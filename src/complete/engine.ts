@@ -34,6 +34,9 @@ export interface EngineOptions {
   overlayMaxChars?: number;
   /** The mixer to learn in (default: a new one); shared by all documents. */
   mixer?: LogisticMixer;
+  /** Typing the first characters of the completion shown keeps the rest without decoding again
+   *  (default true; off, every keystroke decodes: benchmarks measure both). */
+  reuseShown?: boolean;
   now?: () => number;
 }
 
@@ -79,6 +82,7 @@ export class CompletionEngine {
   private readonly overlayMaxChars: number;
   private readonly now: () => number;
   private readonly scratch: Float32Array;
+  private readonly reuseShown: boolean;
 
   constructor(readonly model: CompletionModel, opts: EngineOptions = {}) {
     this.predictor = new MixturePredictor(model, opts.mixer ?? new LogisticMixer(2, model.V));
@@ -90,6 +94,7 @@ export class CompletionEngine {
     this.overlayMaxChars = opts.overlayMaxChars ?? 100_000;
     this.now = opts.now ?? (() => performance.now());
     this.scratch = new Float32Array(model.V);
+    this.reuseShown = opts.reuseShown ?? true;
   }
 
   /** The document's text changed: [start, oldEnd) was replaced by newLength characters. */
@@ -127,7 +132,7 @@ export class CompletionEngine {
     // decoding would give again (bar what the mixer learned from those characters)
     const key = settingsKey(s);
     const shown = doc.lastShown;
-    if (shown && s.alternatives === 1 && shown.key === key && offset > shown.offset && offset - shown.offset < shown.text.length) {
+    if (shown && this.reuseShown && s.alternatives === 1 && shown.key === key && offset > shown.offset && offset - shown.offset < shown.text.length) {
       const typed = req.text.slice(shown.offset, offset);
       if (shown.text.startsWith(typed)) {
         const v = finishCompletion(shown.text.slice(typed.length), ctx);

@@ -29,7 +29,7 @@ export const DEFAULT_DECODE: Readonly<DecodeSettings> = Object.freeze({
   scope: 'line',
   maxChars: 100,
   maxLines: 12,
-  threshold: 1.5,
+  threshold: 1.0,
   alternatives: 1,
 });
 
