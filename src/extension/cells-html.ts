@@ -1,7 +1,7 @@
-// The cell-activation panel's page: a strict Content-Security-Policy (nothing remote, scripts only
-// with this page's nonce, styles only from the extension's own files: no inline style at all)
-// and the static skeleton that media/cells-panel.ts fills in. No vscode import, so the benchmark
+// The cell-activation panel's page: the shared webview shell (strict CSP, nonce'd script) around
+// the static skeleton that media/cells-panel.ts fills in. No vscode import, so the benchmark
 // can load the same page in a plain browser.
+import { webviewPage } from './webview-page';
 
 export interface CellsHtmlOptions {
   nonce: string;
@@ -12,24 +12,10 @@ export interface CellsHtmlOptions {
 }
 
 export function cellsPanelHtml(o: CellsHtmlOptions): string {
-  const csp = [
-    "default-src 'none'",
-    `style-src ${o.cspSource}`,
-    `script-src 'nonce-${o.nonce}'`,
-    `img-src ${o.cspSource} data:`,
-    `font-src ${o.cspSource}`,
-  ].join('; ');
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${o.styleUri}">
-<title>LSTM Lens: Cell Activations</title>
-</head>
-<body>
-<header>
+  return webviewPage({ ...o, title: 'LSTM Lens: Cell Activations', body: BODY });
+}
+
+const BODY = `<header>
   <h1>Cell activations</h1>
   <span id="doc-name" class="doc-name"></span>
   <span id="state" class="state">…</span>
@@ -58,8 +44,4 @@ export function cellsPanelHtml(o: CellsHtmlOptions): string {
   <p class="empty">For each sigmoid gate of each cell: the fraction of characters where it is below 0.1 (left-saturated) against above 0.9 (right-saturated), over the followed file.</p>
   <div id="gates-plots" class="gates-plots"></div>
 </section>
-<div id="tip" class="tip" hidden></div>
-<script nonce="${o.nonce}" src="${o.scriptUri}"></script>
-</body>
-</html>`;
-}
+<div id="tip" class="tip" hidden></div>`;

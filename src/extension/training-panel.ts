@@ -4,6 +4,7 @@
 // Security: a strict Content-Security-Policy (no remote anything; scripts only with this
 // page's nonce; styles from the extension's media folder), local resources restricted to
 // dist/media and media, and the webview script sets every text with textContent.
+import { webviewPage } from './webview-page';
 import * as vscode from 'vscode';
 import { randomBytes } from 'node:crypto';
 import type { FromPanel, PanelSample, PanelStatus, ToPanel } from './panel-messages';
@@ -78,24 +79,13 @@ export class TrainingPanel implements vscode.Disposable {
     const nonce = randomBytes(16).toString('base64');
     const script = webview.asWebviewUri(vscode.Uri.joinPath(distMedia, 'training-panel.js'));
     const style = webview.asWebviewUri(vscode.Uri.joinPath(media, 'training-panel.css'));
-    const csp = [
-      "default-src 'none'",
-      `style-src ${webview.cspSource}`,
-      `script-src 'nonce-${nonce}'`,
-      `img-src ${webview.cspSource} data:`,
-      `font-src ${webview.cspSource}`,
-    ].join('; ');
-    return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${style}">
-<title>LSTM Lens: Training</title>
-</head>
-<body>
-<header>
+    return webviewPage({
+      nonce, cspSource: webview.cspSource, scriptUri: String(script), styleUri: String(style), title: 'LSTM Lens: Training', body: TRAINING_BODY,
+    });
+  }
+}
+
+const TRAINING_BODY = `<header>
   <h1>Training</h1>
   <span id="state" class="state">…</span>
   <span class="spacer"></span>
@@ -109,9 +99,4 @@ export class TrainingPanel implements vscode.Disposable {
 </section>
 <ul id="status-lines" class="status-lines"></ul>
 <h2>Samples <small>newest first</small></h2>
-<div id="samples" class="samples"><p class="empty">Samples appear here as the model learns.</p></div>
-<script nonce="${nonce}" src="${script}"></script>
-</body>
-</html>`;
-  }
-}
+<div id="samples" class="samples"><p class="empty">Samples appear here as the model learns.</p></div>`;
