@@ -11,6 +11,7 @@
 import { resolve } from 'node:path';
 import type { ModelConfig, TrainConfig } from '../src/engine/config';
 import type { Kernels } from '../src/engine/kernels';
+import { CONFIGS, V } from '../src/cli/commands/bench';
 
 const args = process.argv.slice(2);
 const opt = (name: string, def: string) => {
@@ -23,13 +24,6 @@ const backend = opt('backend', 'wasm');
 const profile = args.includes('--profile');
 const trainCpuMs = Number(opt('ms', '4000'));
 
-interface Shape { layers: number; hidden: number; seqLength: number; batchSize: number }
-const CONFIGS: Record<string, Shape> = {
-  A: { layers: 1, hidden: 128, seqLength: 64, batchSize: 32 },
-  B: { layers: 2, hidden: 256, seqLength: 64, batchSize: 32 },
-  C: { layers: 2, hidden: 512, seqLength: 100, batchSize: 64 },
-};
-const V = 96;
 
 const cpuMs = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
 const median = (xs: number[]) => { const s = xs.slice().sort((a, b) => a - b); return s[s.length >> 1]; };

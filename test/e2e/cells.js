@@ -17,13 +17,7 @@ const { spawnSync } = require('child_process');
 const { chromium } = require('playwright-core');
 const { ROOT, ensureCodeServer, packageVsix, startCodeServer, tempDir } = require('../harness/code-server');
 
-const SHOTS = path.join(ROOT, 'shots');
-const CHROMIUM = process.env.E2E_CHROMIUM || '/usr/bin/chromium';
-const results = [];
-function check(name, ok, detail = '') {
-  results.push({ name, ok: !!ok });
-  console.log(`${ok ? 'PASS' : 'FAIL'} ${name}${detail ? ' - ' + detail : ''}`);
-}
+const { SHOTS, CHROMIUM, results, check } = require('./common');
 
 const STRINGS = `// strings and code, for the quote cell
 const greeting = "hello, wonderful world";

@@ -15,13 +15,7 @@ const path = require('path');
 const { chromium } = require('playwright-core');
 const { ROOT, ensureCodeServer, packageVsix, startCodeServer, tempDir } = require('../harness/code-server');
 
-const SHOTS = path.join(ROOT, 'shots');
-const CHROMIUM = process.env.E2E_CHROMIUM || '/usr/bin/chromium';
-const results = [];
-function check(name, ok, detail = '') {
-  results.push({ name, ok: !!ok });
-  console.log(`${ok ? 'PASS' : 'FAIL'} ${name}${detail ? ' - ' + detail : ''}`);
-}
+const { SHOTS, CHROMIUM, results, check } = require('./common');
 
 async function runCommand(page, title, shot) {
   await page.keyboard.press('F1');

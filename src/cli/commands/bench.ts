@@ -21,13 +21,14 @@ export const benchOptions: OptionTable = {
   backend: { kind: 'string', choices: ['auto', 'wasm', 'ref'] }, json: { kind: 'flag' },
 };
 
-interface BenchConfig { layers: number; hidden: number; seqLength: number; batchSize: number }
-const CONFIGS: Record<string, BenchConfig> = {
+/** DESIGN.md's benchmark configurations (LSTM, vocabulary V); bench/engine.bench.ts uses the same table. */
+export interface BenchConfig { layers: number; hidden: number; seqLength: number; batchSize: number }
+export const CONFIGS: Record<string, BenchConfig> = {
   A: { layers: 1, hidden: 128, seqLength: 64, batchSize: 32 },
   B: { layers: 2, hidden: 256, seqLength: 64, batchSize: 32 },
   C: { layers: 2, hidden: 512, seqLength: 100, batchSize: 64 },
 };
-const V = 96;
+export const V = 96;
 const WINDOWS = 5;          // timed windows; the median is reported
 const WINDOW_MS = 1500;     // each at least this long (and at least one step)
 const WARMUP_MS = 1500;     // untimed, at least two steps
