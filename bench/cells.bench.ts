@@ -153,6 +153,7 @@ async function renderBench(text: string): Promise<{ loadMs: number; firstMs: num
     const server = http.createServer((req, res) => {
       const f = files[req.url ?? ''];
       if (req.url === '/') { res.writeHead(200, { 'content-type': 'text/html' }); res.end(html); return; }
+      if (req.url === '/favicon.ico') { res.writeHead(204); res.end(); return; }   // the browser asks; no error for it
       if (!f) { res.writeHead(404); res.end(); return; }
       res.writeHead(200, { 'content-type': f[1] }); res.end(fs.readFileSync(f[0]));
     });

@@ -1,6 +1,6 @@
 // GFLOP/s of matmul and matmulBackward at the shapes of configs A and B, the reference kernels
 // side by side with every WebAssembly variant this runtime can run; then µs per call of the
-// pointwise kernels.
+// pointwise kernels (and of the optimizer step and clipping over all of config B's parameters).
 //
 //   npx tsx bench/kernels.bench.ts [--quick]
 // On Node 20 the relaxed-SIMD flag is switched on at run time (as createWasmKernels does), so
@@ -142,6 +142,19 @@ const pointwise: [string, (k: Kernels) => () => void][] = [
     const M = 2048, V = 96, logits = filled(k, M * V), d = k.alloc(M * V), t = k.allocInt(M);
     for (let m = 0; m < M; m++) t[m] = (m * 5) % V;
     return () => k.softmaxCrossEntropy(d, logits, t, M, V, 1 / M);
+  }],
+  // the optimizer step and clipping of a training step, on config B's 913,504 parameters
+  ['adamStep P=913,504 (config B)', (k) => {
+    const P = 913504, p = filled(k, P), g = filled(k, P), m = k.alloc(P), v = k.alloc(P);
+    let t = 0;
+    return () => {
+      t++;
+      k.adamStep(p, g, m, v, { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, stepSize: 2e-3 / (1 - 0.9 ** t), bc2Sqrt: Math.sqrt(1 - 0.999 ** t) });
+    };
+  }],
+  ['sumSquares + scale P=913,504 (clip by norm)', (k) => {
+    const g = filled(k, 913504);
+    return () => k.scale(g, 1 / Math.sqrt(k.sumSquares(g)));   // stays at norm 1: no drift over calls
   }],
 ];
 for (const [label, make] of pointwise) {

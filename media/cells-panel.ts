@@ -89,6 +89,18 @@ function showState(s: PanelState): void {
     progressEl.textContent = '';
     render();
   }
+  if (s.kind === 'no-model' || s.kind === 'model-error') clearModel();
+}
+
+/** No model (reset, or one that cannot be loaded): no cells of an earlier model stay offered. */
+function clearModel(): void {
+  model = undefined;
+  delete document.body.dataset.model;
+  select.replaceChildren();
+  discoverBtn.hidden = true;
+  gatesPlots.replaceChildren();
+  setNotices([]);
+  document.body.dataset.options = '0';
 }
 
 function setModel(m: PanelModel): void {

@@ -6,7 +6,7 @@
 // arrays are (B, G·H) with the G gate blocks of H units side by side in each row, in PyTorch's
 // order (LSTM i,f,g,o; GRU r,z,n).
 import type { CellType } from './config';
-import type { InferenceMatrix, Kernels } from './kernels';
+import type { AdamHyper, InferenceMatrix, Kernels } from './kernels';
 
 /** σ(x) without overflow: exp is only ever taken of a non-positive number. */
 export function sigmoid(x: number): number {
@@ -32,6 +32,9 @@ export function createRefKernels(): Kernels {
     gemvPacked,
     inferenceSteps,
     softmaxCrossEntropy,
+    adamStep,
+    sumSquares,
+    scale,
   };
 }
 
@@ -323,4 +326,29 @@ function softmaxCrossEntropy(dlogits: Float32Array, logits: Float32Array, target
     }
   }
   return total;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The optimizer step and gradient clipping over flat arrays, per element in float64 (these are
+// the loops optim.ts and clip.ts ran before they called kernels; their results are unchanged).
+
+// Adam: g = grad + wd·p;  m = β1·m + (1−β1)·g;  v = β2·v + (1−β2)·g²;  p −= stepSize·m / (√v / bc2Sqrt + eps)
+function adamStep(params: Float32Array, grads: Float32Array, m: Float32Array, v: Float32Array, h: AdamHyper): void {
+  const b1 = h.beta1, b2 = h.beta2, eps = h.eps, wd = h.weightDecay, stepSize = h.stepSize, bc2Sqrt = h.bc2Sqrt;
+  for (let i = 0; i < params.length; i++) {
+    const g = grads[i] + wd * params[i];
+    m[i] = b1 * m[i] + (1 - b1) * g;
+    v[i] = b2 * v[i] + (1 - b2) * g * g;
+    params[i] = params[i] - stepSize * m[i] / (Math.sqrt(v[i]) / bc2Sqrt + eps);
+  }
+}
+
+function sumSquares(x: Float32Array): number {
+  let sum = 0;
+  for (let i = 0; i < x.length; i++) sum += x[i] * x[i];
+  return sum;
+}
+
+function scale(x: Float32Array, a: number): void {
+  for (let i = 0; i < x.length; i++) x[i] = x[i] * a;
 }

@@ -191,6 +191,10 @@ interface Exports {
     hs: number, cs: number, act: number, hg: number, rs: number): void;
   recurrentBackward(cell: number, T: number, B: number, H: number, dY: number, hs: number, cs: number, act: number,
     hg: number, whh: number, dxg: number, dhg: number, dwhh: number, dbhh: number, rs: number): void;
+  adamStep(p: number, g: number, m: number, v: number, n: number,
+    beta1: number, beta2: number, eps: number, weightDecay: number, stepSize: number, bc2Sqrt: number): void;
+  sumSquares(x: number, n: number): number;
+  scale(x: number, n: number, a: number): void;
 }
 
 const PAGE = 65536;
@@ -405,6 +409,20 @@ function instantiate(variant: WasmVariant, module: WebAssembly.Module, opts: Was
         if (targets[m] >= V) throw new Error(`Target ${targets[m]} at row ${m} is outside the vocabulary of ${V}.`);
       }
       return ex.softmaxCrossEntropy(ptr(dlogits, M * V, 'dlogits'), ptr(logits, M * V, 'logits'), pt, M, V, gradScale);
+    },
+
+    adamStep(params, grads, m, v, h) {
+      const n = params.length;
+      ex.adamStep(ptr(params, n, 'params'), ptr(grads, n, 'grads'), ptr(m, n, 'm'), ptr(v, n, 'v'), n,
+        h.beta1, h.beta2, h.eps, h.weightDecay, h.stepSize, h.bc2Sqrt);
+    },
+
+    sumSquares(x) {
+      return ex.sumSquares(ptr(x, x.length, 'x'), x.length);
+    },
+
+    scale(x, a) {
+      ex.scale(ptr(x, x.length, 'x'), x.length, a);
     },
   };
 }

@@ -25,6 +25,19 @@ export interface InferenceMatrix {
   readonly cols: number;
 }
 
+/** The scalars of one Adam step (adamStep) at step t (counted from 1), as optim.ts computes them. */
+export interface AdamHyper {
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly eps: number;
+  /** L2 weight decay added to the gradient (PyTorch's weight_decay); 0 for none. */
+  readonly weightDecay: number;
+  /** lr / (1 − β1^t) */
+  readonly stepSize: number;
+  /** √(1 − β2^t) */
+  readonly bc2Sqrt: number;
+}
+
 export interface Kernels {
   readonly name: string;
 
@@ -122,4 +135,19 @@ export interface Kernels {
    *  dlogits may be the same array as logits. */
   softmaxCrossEntropy(dlogits: Float32Array, logits: Float32Array, targets: Int32Array,
     M: number, V: number, gradScale: number): number;
+
+  /** One Adam update (PyTorch's semantics, see optim.ts) of n = params.length parameters in place:
+   *    g = grads + wd·params;  m = β1·m + (1−β1)·g;  v = β2·v + (1−β2)·g²
+   *    params −= stepSize · m / (√v / bc2Sqrt + eps)
+   *  params, grads, m, v (n); m and v (the moments) are updated in place; grads is read, never
+   *  written. The reference computes each element in float64 over the float32 storage; the
+   *  WebAssembly builds compute in float32, as PyTorch's Adam does on float32 tensors. */
+  adamStep(params: Float32Array, grads: Float32Array, m: Float32Array, v: Float32Array, h: AdamHyper): void;
+
+  /** Σ x² over x (n), accumulated in float64 (so √ of it is the L2 norm to float64 precision up
+   *  to summation order). NaN or ±Infinity when an element is not finite. */
+  sumSquares(x: Float32Array): number;
+
+  /** x (n) = x · a, in place (the WebAssembly builds multiply by a rounded to float32). */
+  scale(x: Float32Array, a: number): void;
 }

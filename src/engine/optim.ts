@@ -7,7 +7,13 @@
 // Each update is a plain loop in float64 arithmetic over float32 storage, as PyTorch's
 // for-loop (non-foreach) implementations do per element. Weight decay is L2 added to the
 // gradient before the update (PyTorch's `weight_decay`): g = grad + wd·p.
+// Adam, the default and the one whose step shows in a training step's time, runs in the
+// kernels (Kernels.adamStep) when given them: its moments then live in the kernels' memory, and
+// the WebAssembly builds compute in float32 with SIMD. Without kernels it runs the reference
+// kernels' loop, the float64 one above.
 import type { OptimizerName, TrainConfig } from './config';
+import type { Kernels } from './kernels';
+import { createRefKernels } from './kernels-ref';
 
 export type OptimizerState = Record<string, Float32Array | number>;
 
@@ -21,13 +27,18 @@ export interface Optimizer {
   loadState(s: OptimizerState): void;
 }
 
-export function createOptimizer(cfg: TrainConfig, size: number): Optimizer {
+/** What Adam needs of a backend: memory for its moments, and the step itself. */
+export type OptimizerKernels = Pick<Kernels, 'alloc' | 'adamStep'>;
+
+/** The optimizer cfg names for `size` parameters. With kernels, the params and grads passed to
+ *  step() must be that backend's arrays (Adam hands them to kernels.adamStep). */
+export function createOptimizer(cfg: TrainConfig, size: number, kernels?: OptimizerKernels): Optimizer {
   switch (cfg.optimizer) {
     case 'sgd': return new Sgd(size, cfg.weightDecay);
     case 'momentum': return new Momentum(size, cfg.momentum, cfg.weightDecay);
     case 'adagrad': return new Adagrad(size, cfg.eps, cfg.weightDecay);
     case 'rmsprop': return new RmsProp(size, cfg.rmsDecay, cfg.eps, cfg.weightDecay);
-    case 'adam': return new Adam(size, cfg.beta1, cfg.beta2, cfg.eps, cfg.weightDecay);
+    case 'adam': return new Adam(size, cfg.beta1, cfg.beta2, cfg.eps, cfg.weightDecay, kernels ?? createRefKernels());
     default: throw new Error(`Unknown optimizer "${cfg.optimizer as string}"; use sgd, momentum, adagrad, rmsprop or adam.`);
   }
 }
@@ -157,30 +168,27 @@ class RmsProp implements Optimizer {
 // Adam with bias correction, PyTorch's semantics (t counts steps from 1):
 //   m = β1·m + (1−β1)·g;  v = β2·v + (1−β2)·g²
 //   p -= (lr / (1−β1^t)) · m / (√v / √(1−β2^t) + eps)
-// so step 1 moves every parameter by lr·g/(|g| + eps) ≈ lr·sign(g).
+// so step 1 moves every parameter by lr·g/(|g| + eps) ≈ lr·sign(g). The loop is
+// kernels.adamStep; m and v are the kernels' arrays, state()/loadState() copy out and in.
 class Adam implements Optimizer {
   readonly name = 'adam' as const;
   private m: Float32Array;
   private v: Float32Array;
   private t = 0;
   constructor(private readonly size: number, private readonly beta1: number, private readonly beta2: number,
-    private readonly eps: number, private readonly wd: number) {
-    this.m = new Float32Array(size);
-    this.v = new Float32Array(size);
+    private readonly eps: number, private readonly wd: number, private readonly kernels: OptimizerKernels) {
+    this.m = kernels.alloc(size);
+    this.v = kernels.alloc(size);
   }
 
   step(params: Float32Array, grads: Float32Array, lr: number): void {
     checkSizes(this.name, this.size, params, grads);
     this.t++;
-    const m = this.m, v = this.v, b1 = this.beta1, b2 = this.beta2, eps = this.eps, wd = this.wd;
+    const b1 = this.beta1, b2 = this.beta2;
     const stepSize = lr / (1 - Math.pow(b1, this.t));
     const bc2Sqrt = Math.sqrt(1 - Math.pow(b2, this.t));
-    for (let i = 0; i < params.length; i++) {
-      const g = grads[i] + wd * params[i];
-      m[i] = b1 * m[i] + (1 - b1) * g;
-      v[i] = b2 * v[i] + (1 - b2) * g * g;
-      params[i] = params[i] - stepSize * m[i] / (Math.sqrt(v[i]) / bc2Sqrt + eps);
-    }
+    this.kernels.adamStep(params, grads, this.m, this.v,
+      { beta1: b1, beta2: b2, eps: this.eps, weightDecay: this.wd, stepSize, bc2Sqrt });
   }
 
   state(): OptimizerState { return { exp_avg: this.m.slice(), exp_avg_sq: this.v.slice(), step: this.t }; }

@@ -86,7 +86,8 @@ export class Trainer {
     this.segmentLength = Math.floor(N / this.batchSize);
     this.stepsPerEpoch = Math.ceil((this.segmentLength - 1) / T);
 
-    this.optimizer = createOptimizer(cfg, model.params.length);
+    // Adam's moments live in the model's backend and its step runs there, on params and grads
+    this.optimizer = createOptimizer(cfg, model.params.length, model.kernels);
     this.hidden = model.newState(this.batchSize);
     this.lr = cfg.learningRate;
     this.positions = this.segmentStarts();
@@ -117,7 +118,7 @@ export class Trainer {
     const nats = model.trainChunk(inputs, targets, T, B, this.hidden, this.dropoutRng, 1 / count);
 
     const grads = model.grads;
-    const norm = cfg.clipNorm > 0 ? clipGradNorm(grads, cfg.clipNorm) : gradNorm(grads);
+    const norm = cfg.clipNorm > 0 ? clipGradNorm(grads, cfg.clipNorm, model.kernels) : gradNorm(grads, model.kernels);
     const lr = this.lr;
     // A diverged step (non-finite loss or gradient) is reported, not applied: params and the
     // optimizer state stay as they were, and the caller decides whether to stop.

@@ -63,6 +63,8 @@ export class CellsPanel implements vscode.Disposable {
   private panelDisposables: vscode.Disposable[] = [];
   private model: ModelInfo | undefined;
   private modelLoading = false;
+  /** The model was replaced or deleted while the worker was loading: what it loads is stale. */
+  private loadIsStale = false;
   private selected = '';
   private userPicked = false;
   private followed: Followed | undefined;
@@ -99,6 +101,10 @@ export class CellsPanel implements vscode.Disposable {
     this.client = new InferWorkerClient(path.join(extensionUri.fsPath, 'dist', 'infer-worker.js'), (m) => this.timed(`worker:${m.type}`, () => this.onWorker(m)));
     // A training run that ends replaces the model (and drops its cells): look again.
     training?.on('end', () => { if (this.panel) void this.refreshModel(); });
+    // Reset or Import replaced or deleted the model: drop the one shown at once.
+    const onStoreChanged = () => this.timed('store', () => this.onModelReplaced());
+    store.on('changed', onStoreChanged);
+    this.disposables.push({ dispose: () => store.off('changed', onStoreChanged) });
   }
 
   get visible(): boolean { return !!this.panel; }
@@ -149,7 +155,8 @@ export class CellsPanel implements vscode.Disposable {
     this.lastModel = undefined;
     this.lastState = undefined;
     // The worker holds the model and the document's states: free them, unless it is finding cells.
-    if (!this.discovering) { this.client.dispose(); this.model = undefined; }
+    // (A load in flight dies with it: the next panel loads again.)
+    if (!this.discovering) { this.client.dispose(); this.model = undefined; this.modelLoading = false; this.loadIsStale = false; }
   }
 
   private timed(what: string, fn: () => void): void {
@@ -170,6 +177,19 @@ export class CellsPanel implements vscode.Disposable {
   }
 
   // ---- the model ------------------------------------------------------------------------------
+
+  /** Forgets the model shown and what was computed with it (its values, the editor's heatmap, the
+   *  user's pick of a cell), then shows the stored model anew: the "no model" state after a reset,
+   *  the imported model after an import. */
+  private onModelReplaced(): void {
+    this.model = undefined;
+    this.lastModel = undefined;
+    this.userPicked = false;
+    this.followed = undefined;
+    this.decorations?.clear();
+    if (this.modelLoading) this.loadIsStale = true;
+    if (this.panel) void this.refreshModel();
+  }
 
   /** Loads the stored model into the worker when it is new or changed on disk. */
   private async refreshModel(): Promise<void> {
@@ -364,12 +384,14 @@ export class CellsPanel implements vscode.Disposable {
     switch (m.type) {
       case 'loaded':
         this.modelLoading = false;
+        if (this.loadIsStale) { this.loadIsStale = false; if (this.panel) void this.refreshModel(); break; }
         this.model = m.model;
         if (this.panel) { this.sendModel(); this.follow(); }
         break;
       case 'load-failed':
         this.modelLoading = false;
         this.model = undefined;
+        if (this.loadIsStale) { this.loadIsStale = false; if (this.panel) void this.refreshModel(); break; }
         this.setState('model-error', `The model could not be loaded: ${m.message}`);
         break;
       case 'values': {
@@ -404,6 +426,7 @@ export class CellsPanel implements vscode.Disposable {
           // the worker itself failed (or could not start): what it held is gone
           this.model = undefined;
           this.modelLoading = false;
+          this.loadIsStale = false;
           this.followed = undefined;
           this.setState('model-error', `${m.message} Close and reopen the panel to try again.`);
         } else {

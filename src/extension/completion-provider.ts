@@ -63,6 +63,10 @@ export class Completions implements vscode.Disposable, vscode.InlineCompletionIt
     const onSaved = () => void this.refresh(false);
     deps.controller.on('saved', onSaved);
     this.disposables.push({ dispose: () => deps.controller.off('saved', onSaved) });
+    // the model was reset or imported: drop (or replace) the one in the worker now, not at the next stat
+    const onStoreChanged = () => void this.refresh(true);
+    deps.store.on('changed', onStoreChanged);
+    this.disposables.push({ dispose: () => deps.store.off('changed', onStoreChanged) });
     this.updateStatus();
     void this.refresh(true);
   }

@@ -1,11 +1,16 @@
-// The workspace's model on disk: <storageUri>/model.safetensors (+ its optimizer sidecar).
+// The workspace's model on disk: <storageUri>/model.safetensors, with its optimizer state
+// (model.state.safetensors) and the n-gram counts completions use (model.ngram.bin) beside it.
 // Reading validates the whole file; a file that fails is never deleted, only renamed aside
 // (model.safetensors.corrupt-<time>), so nothing is lost and the next run starts clean.
+// Emits 'changed' when a command replaced or deleted the model (import, reset), so that the
+// parts holding it in memory drop it at once.
+import { EventEmitter } from 'node:events';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { ngramPathFor } from '../complete/ngram-file';
 import { Checkpoint, decodeCheckpoint } from '../engine/checkpoint';
 import { loadCheckpointAsync, trainingStatePath } from '../node/checkpoint-file';
-import { writeFileAtomicAsync } from '../node/atomic-write';
+import { isTempFileOf, writeFileAtomicAsync } from '../node/atomic-write';
 
 export interface ModelSummary {
   cell: string;
@@ -27,9 +32,11 @@ export type StoredModel =
 
 export const MODEL_FILE = 'model.safetensors';
 
-export class ModelStore {
+export class ModelStore extends EventEmitter {
   /** dir is undefined when no folder is open (VS Code gives no workspace storage then). */
-  constructor(readonly dir: string | undefined) {}
+  constructor(readonly dir: string | undefined) {
+    super();
+  }
 
   get modelPath(): string | undefined {
     return this.dir ? path.join(this.dir, MODEL_FILE) : undefined;
@@ -69,13 +76,24 @@ export class ModelStore {
     return target;
   }
 
-  /** Deletes the stored model and its optimizer state. */
-  reset(): boolean {
+  /** The files of the stored model that exist: the model, its optimizer state, its n-gram counts,
+   *  and temp files that an interrupted write of any of them left behind. Files moved aside as
+   *  corrupt are not the model's any more and are kept. */
+  modelFiles(): string[] {
     const file = this.modelPath;
-    if (!file || !fs.existsSync(file)) return false;
-    fs.rmSync(file, { force: true });
-    fs.rmSync(trainingStatePath(file), { force: true });
-    return true;
+    if (!file || !fs.existsSync(this.dir!)) return [];
+    const own = [file, trainingStatePath(file), ngramPathFor(file)];
+    return fs.readdirSync(this.dir!)
+      .filter((name) => own.some((f) => name === path.basename(f) || isTempFileOf(f, name)))
+      .map((name) => path.join(this.dir!, name));
+  }
+
+  /** Deletes every file of the stored model (modelFiles), nothing else; whether there was a model. */
+  reset(): boolean {
+    const had = this.exists();
+    for (const f of this.modelFiles()) fs.rmSync(f, { force: true });
+    this.emit('changed');
+    return had;
   }
 
   async exportTo(target: string): Promise<void> {
@@ -93,7 +111,11 @@ export class ModelStore {
     }
   }
 
-  /** Validates `source` fully, then replaces the stored model with it (its optimizer state is dropped). */
+  /** Validates `source` fully, then replaces the stored model with it. Export writes the checkpoint
+   *  alone, so an import brings no optimizer state and no n-gram counts: the old model's (which
+   *  would be mixed with a model they do not belong to) are removed, but only once the new
+   *  checkpoint is in place. A file that fails validation, or a write that fails, leaves every
+   *  file of the old model as it was. */
   async importFrom(source: string): Promise<ModelSummary> {
     const bytes = await fs.promises.readFile(source);
     let checkpoint: Checkpoint;
@@ -104,8 +126,12 @@ export class ModelStore {
     }
     this.ensureDir();
     const file = this.modelPath!;
-    fs.rmSync(trainingStatePath(file), { force: true });
-    await writeFileAtomicAsync(file, bytes);
+    await writeFileAtomicAsync(file, bytes);   // the old checkpoint is whole until this rename
+    try {
+      for (const f of this.modelFiles()) if (f !== file) fs.rmSync(f, { force: true });
+    } finally {
+      this.emit('changed');   // the checkpoint did change, even if a stale file could not be removed
+    }
     return summarize(checkpoint);
   }
 }

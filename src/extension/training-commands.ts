@@ -215,7 +215,7 @@ export class TrainingCommands {
   private refuseUntrusted(what: string): void {
     void this.notify.warn(
       `LSTM Lens does not ${what} in a workspace you have not trusted: training reads every file of the workspace and ` +
-      'runs with its settings. Trust the workspace to train.', 'Manage Workspace Trust',
+      `runs with its settings. Trust the workspace to ${what}.`, 'Manage Workspace Trust',
     ).then((c) => { if (c) void vscode.commands.executeCommand('workbench.trust.manage'); });
   }
 

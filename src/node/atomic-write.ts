@@ -10,6 +10,13 @@ function tempPathFor(target: string): string {
   return path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
 }
 
+/** Whether `name` (a file name in the target's folder) is a temp file of a write to `target`
+ *  that never finished (a crash between writing and renaming leaves one behind). */
+export function isTempFileOf(target: string, name: string): boolean {
+  const prefix = `.${path.basename(target)}.`;
+  return name.startsWith(prefix) && /^\d+\.[0-9a-f]{8}\.tmp$/.test(name.slice(prefix.length));
+}
+
 export function writeFileAtomic(target: string, bytes: Uint8Array): void {
   const tmp = tempPathFor(target);
   let fd: number | undefined;

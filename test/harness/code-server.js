@@ -105,21 +105,28 @@ async function startCodeServer({ cs, vsix, folder, stateDir, port, userSettings 
   return { url, port, stop, log: () => log };
 }
 
-/** Packages the extension (dist/ must be built) into a .vsix at `out`, with @vscode/vsce.
- *  vsce walks every file under its folder before applying .vscodeignore (node_modules and
- *  .vscode-test-tools hold ~100k files here: ~15 s), so it runs on a staging copy of what
- *  .vscodeignore lets through instead. */
-function packageVsix(out) {
+/** A temporary folder holding the candidates for the .vsix (dist/, media/, package.json,
+ *  .vscodeignore, README/LICENSE), for vsce to run in. vsce walks every file under its folder
+ *  before applying .vscodeignore (node_modules and .vscode-test-tools hold ~100k files here:
+ *  ~15 s), so it runs on this copy instead. The caller removes it. */
+function stageVsix() {
   const stage = fs.mkdtempSync(path.join(os.tmpdir(), 'lstm-lens-vsix-'));
-  try {
-    for (const name of fs.readdirSync(ROOT)) {
-      if (['dist', 'media', 'package.json', '.vscodeignore'].includes(name) || /^(README|LICENSE|CHANGELOG)/i.test(name)) {
-        fs.cpSync(path.join(ROOT, name), path.join(stage, name), { recursive: true });
-      }
+  for (const name of fs.readdirSync(ROOT)) {
+    if (['dist', 'media', 'package.json', '.vscodeignore'].includes(name) || /^(README|LICENSE|CHANGELOG)/i.test(name)) {
+      fs.cpSync(path.join(ROOT, name), path.join(stage, name), { recursive: true });
     }
+  }
+  return stage;
+}
+
+/** Packages the extension (dist/ must be built) into a .vsix at `out`, with @vscode/vsce,
+ *  from a staging copy (stageVsix). What goes in is decided by .vscodeignore. */
+function packageVsix(out) {
+  const stage = stageVsix();
+  try {
     const vsce = path.join(ROOT, 'node_modules', '@vscode', 'vsce', 'vsce');
     const r = spawnSync(process.execPath, [vsce, 'package', '--no-dependencies', '--allow-missing-repository',
-      '--skip-license', '-o', path.resolve(out)], { cwd: stage, encoding: 'utf8' });
+      '-o', path.resolve(out)], { cwd: stage, encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`vsce package failed:\n${r.stdout}${r.stderr}`);
     return out;
   } finally {
@@ -131,7 +138,7 @@ function tempDir(prefix) {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
-module.exports = { ROOT, TOOLS, findCodeServer, ensureCodeServer, startCodeServer, packageVsix, freePort, tempDir };
+module.exports = { ROOT, TOOLS, findCodeServer, ensureCodeServer, startCodeServer, stageVsix, packageVsix, freePort, tempDir };
 
 // `node test/harness/code-server.js package [OUT]`: what `npm run package` runs after the build.
 if (require.main === module && process.argv[2] === 'package') {

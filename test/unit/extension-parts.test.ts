@@ -68,6 +68,59 @@ describe('extension parts', () => {
       await assert.rejects(store.exportTo(out), /no trained model/);
     });
 
+    it('resets every file of the model (state, n-gram counts, stale temp files) and nothing else', () => {
+      const store = new ModelStore(tmp);
+      writeModel(store.modelPath!, 5);
+      const theModels = ['model.state.safetensors', 'model.ngram.bin', '.model.safetensors.123.0badcafe.tmp', '.model.ngram.bin.9.deadbeef.tmp'];
+      const others = ['model.safetensors.corrupt-2025-01-01T00-00-00-000Z', 'other.safetensors', 'model.ngram.bin.bak', '.model.safetensors.x.tmp', 'notes.txt'];
+      for (const f of [...theModels, ...others]) fs.writeFileSync(path.join(tmp, f), 'x');
+      let changed = 0;
+      store.on('changed', () => changed++);
+      assert.deepEqual(store.modelFiles().map((f) => path.basename(f)).sort(), ['model.safetensors', ...theModels].sort());
+      assert.equal(store.reset(), true);
+      assert.equal(changed, 1);
+      assert.deepEqual(fs.readdirSync(tmp).sort(), others.sort());
+      assert.deepEqual(store.modelFiles(), []);
+    });
+
+    it('imports over a model: the old optimizer state and n-gram counts go, only once the new model is in', async () => {
+      const store = new ModelStore(tmp);
+      writeModel(store.modelPath!, 5);
+      const sidecars = ['model.state.safetensors', 'model.ngram.bin', '.model.ngram.bin.9.deadbeef.tmp'];
+      const others = ['model.safetensors.corrupt-2025-01-01T00-00-00-000Z', 'notes.txt'];
+      for (const f of [...sidecars, ...others]) fs.writeFileSync(path.join(tmp, f), `old ${f}`);
+      const snapshot = () => Object.fromEntries(fs.readdirSync(tmp).sort().map((f) => [f, fs.readFileSync(path.join(tmp, f)).toString('base64')]));
+      const before = snapshot();
+      let changed = 0;
+      store.on('changed', () => changed++);
+
+      // a corrupt file (outside the folder, and one dropped into it) changes nothing at all
+      const src = fs.mkdtempSync(path.join(os.tmpdir(), 'lstm-lens-import-'));
+      try {
+        const junk = path.join(src, 'junk.safetensors');
+        fs.writeFileSync(junk, 'garbage');
+        await assert.rejects(store.importFrom(junk), /Cannot import junk\.safetensors/);
+        const truncated = path.join(src, 'cut.safetensors');
+        writeModel(truncated, 9);
+        fs.truncateSync(truncated, fs.statSync(truncated).size - 7);
+        await assert.rejects(store.importFrom(truncated), /Cannot import cut\.safetensors/);
+        await assert.rejects(store.importFrom(path.join(src, 'missing.safetensors')), /ENOENT/);
+        assert.deepEqual(snapshot(), before);
+        assert.equal(changed, 0);
+
+        const good = path.join(src, 'good.safetensors');
+        writeModel(good, 9);
+        assert.equal((await store.importFrom(good)).steps, 9);
+      } finally {
+        fs.rmSync(src, { recursive: true, force: true });
+      }
+      assert.equal(changed, 1);
+      assert.deepEqual(fs.readdirSync(tmp).sort(), ['model.safetensors', ...others].sort());
+      for (const f of others) assert.equal(fs.readFileSync(path.join(tmp, f), 'utf8'), `old ${f}`);
+      const r = await store.read();
+      assert.ok(r.state === 'ok' && r.summary.steps === 9);
+    });
+
     it('has no place for a model without a workspace', () => {
       const store = new ModelStore(undefined);
       assert.equal(store.modelPath, undefined);

@@ -24,6 +24,9 @@ import {
   type WasmVariant,
 } from '../../src/engine/kernels-wasm';
 import { Rng } from '../../src/engine/rng';
+import { createOptimizer } from '../../src/engine/optim';
+import { clipGradNorm, gradNorm } from '../../src/engine/clip';
+import { decodeTrainingState, encodeTrainingState, type TrainingState } from '../../src/engine/checkpoint';
 
 const ref = createRefKernels();
 const childVariants = process.env.KERNELS_WASM_VARIANTS?.split(',') as WasmVariant[] | undefined;
@@ -263,6 +266,117 @@ function matmulSuite(name: string, make: () => Kernels) {
           assertNear(b.trainer.hidden.c, a.trainer.hidden.c, `${what} state c after step ${step}`, 0, 1e-4);
         }
       }
+    });
+
+    it('adamStep (float32) follows the reference (float64) over several steps, with and without weight decay', () => {
+      const rng = new Rng(23);
+      for (const n of [0, 1, 3, 4, 7, 9, 17, 255, 257, 1003]) {
+        for (const weightDecay of [0, 0.05]) {
+          const beta1 = 0.9, beta2 = 0.999, eps = 1e-8, lr = 1e-2;
+          const p = fill(new Float32Array(n), rng), m = new Float32Array(n), v = new Float32Array(n);
+          const kp = copyInto(k, p), km = k.alloc(n), kv = k.alloc(n), kg = k.alloc(n);
+          for (let t = 1; t <= 6; t++) {
+            // gradients of changing size (step 4: tiny), on params that are already apart by float rounding
+            const g = fill(new Float32Array(n), rng, t === 4 ? 1e-4 : 2 ** (t - 3));
+            kg.set(g);
+            const h = { beta1, beta2, eps, weightDecay, stepSize: lr / (1 - beta1 ** t), bc2Sqrt: Math.sqrt(1 - beta2 ** t) };
+            ref.adamStep(p, g, m, v, h);
+            k.adamStep(kp, kg, km, kv, h);
+            const what = `n=${n} wd=${weightDecay} step ${t}`;
+            assert.deepEqual(kg, g, `${what}: grads untouched`);
+            // moments: a few float32 roundings per step, relative to the terms summed
+            const big = (a: Float32Array) => a.reduce((x, y) => Math.max(x, Math.abs(y)), 0);
+            assertNear(km, m, `m ${what}`, 1e-5, 1e-6 * big(m));
+            assertNear(kv, v, `v ${what}`, 1e-5, 1e-6 * big(v));
+            // params: one rounding of p plus the update's (of size ≤ ~lr) relative error
+            assertNear(kp, p, `params ${what}`, 2 ** -22, 1e-4 * lr);
+          }
+        }
+      }
+    });
+
+    it('sumSquares sums in float64 (accurate, no overflow, non-finite shows); scale multiplies in place', () => {
+      const rng = new Rng(29);
+      for (const n of [0, 1, 3, 7, 8, 9, 17, 255, 257, 100003]) {
+        const x = fill(new Float32Array(n), rng, 3), kx = copyInto(k, x);
+        const want = ref.sumSquares(x), got = k.sumSquares(kx);
+        assert.ok(Math.abs(got - want) <= 1e-13 * want, `sumSquares n=${n}: ${got} vs ${want}`);
+        for (const a of [0.3, 1 / 7, 1e-6]) {
+          const y = x.slice(), ky = copyInto(k, x);
+          ref.scale(y, a);
+          k.scale(ky, a);
+          assertNear(ky, y, `scale n=${n} a=${a}`, 2 ** -22, 0);
+        }
+      }
+      // float32 squares past float32's range still sum (1e30² = 1e60), and exactly where they can
+      const huge = copyInto(k, Float32Array.from([1e30, -1e30, 3, 4, 0, 0, 0, 0, 1e30]));
+      assert.ok(Math.abs(k.sumSquares(huge) - 3 * Math.fround(1e30) ** 2) <= 1e-15 * 3e60);
+      assert.equal(k.sumSquares(copyInto(k, Float32Array.from([3, 4, 0, 0, 0, 0, 0, 0, 12]))), 169);
+      for (const [bad, at] of [[NaN, 5], [Infinity, 33]]) {
+        const x = k.alloc(37);
+        x.fill(1);
+        x[at] = bad;
+        const s = k.sumSquares(x);
+        assert.ok(Number.isNaN(bad) ? Number.isNaN(s) : s === Infinity, `sumSquares with ${bad}: ${s}`);
+      }
+    });
+
+    it('clipGradNorm and gradNorm on these kernels: torch\'s rule, the norm before, non-finite left alone', () => {
+      const rng = new Rng(31);
+      const g = fill(new Float32Array(1001), rng, 2), kg = copyInto(k, g);
+      const norm = clipGradNorm(g, 1), knorm = clipGradNorm(kg, 1, k);
+      assert.ok(Math.abs(knorm - norm) <= 1e-13 * norm, `norm ${knorm} vs ${norm}`);
+      assertNear(kg, g, 'clipped grads', 2 ** -22, 0);
+      assert.ok(Math.abs(gradNorm(kg, k) - 1) < 1e-6);
+      const under = copyInto(k, g), underNorm = gradNorm(under, k);
+      assert.equal(clipGradNorm(under, 10, k), underNorm);
+      assert.deepEqual(under, g, 'under the limit: untouched');
+      const nan = copyInto(k, g);
+      nan[500] = NaN;
+      assert.ok(Number.isNaN(clipGradNorm(nan, 1, k)));
+      assert.equal(nan[0], g[0], 'a non-finite norm leaves the grads as they were');
+    });
+
+    it('Adam on these kernels: moments in their memory, state copies out and in, a saved sidecar resumes bit-identically, the reference\'s loads', () => {
+      const V = 11, H = 9, B = 3, T = 6;
+      const config = { cell: 'lstm' as CellType, layers: 2, hidden: H, vocabSize: V, dropout: 0 };
+      const rng = new Rng(37);
+      const data = Int32Array.from({ length: 400 }, () => rng.int(V));
+      const cfg = { ...DEFAULT_TRAIN, seqLength: T, batchSize: B, learningRate: 1e-2, weightDecay: 1e-3, seed: 5 };
+      const make = (kernels: Kernels) => {
+        const m = new CharRNN(config, kernels, B, T);
+        m.initParams(new Rng(18));
+        return { m, trainer: new Trainer(m, cfg, data) };
+      };
+      // the moments are this backend's arrays: 2P floats allocated in its memory, and a step on
+      // arrays of another backend is refused
+      const wk = k as WasmKernels, P = 1000;
+      const before = wk.bytesAllocated();
+      const opt = createOptimizer(cfg, P, k);
+      assert.ok(wk.bytesAllocated() - before >= 2 * P * 4);
+      assert.throws(() => opt.step(new Float32Array(P), new Float32Array(P), 0.1), /not an array of this WebAssembly backend/);
+
+      // stop after 3 steps, save the sidecar's bytes, resume in a fresh trainer: bit-identical
+      const a = make(k);
+      for (let i = 0; i < 3; i++) a.trainer.step();
+      const bytes = encodeTrainingState(a.trainer.exportState() as TrainingState);
+      const b = make(k);
+      b.m.params.set(a.m.params);
+      b.trainer.importState(decodeTrainingState(bytes));
+      for (let i = 0; i < 3; i++) { a.trainer.step(); b.trainer.step(); }
+      assert.deepEqual(b.m.params, a.m.params, 'resumed params');
+      assert.deepEqual(b.trainer.optimizer.state(), a.trainer.optimizer.state(), 'resumed moments');
+
+      // a sidecar written by the reference kernels (plain arrays, the format of before the
+      // moments moved into the kernels) loads exactly and trains on alike
+      const r = make(ref);
+      for (let i = 0; i < 3; i++) r.trainer.step();
+      const c = make(k);
+      c.m.params.set(r.m.params);
+      c.trainer.importState(decodeTrainingState(encodeTrainingState(r.trainer.exportState() as TrainingState)));
+      assert.deepEqual(c.trainer.optimizer.state(), r.trainer.optimizer.state(), 'moments copied in');
+      for (let i = 0; i < 2; i++) { r.trainer.step(); c.trainer.step(); }
+      assertNear(c.m.params, r.m.params, 'params after resuming from the reference\'s state', 0, 1e-2 * cfg.learningRate);
     });
 
     it('packInference + gemvPacked stay within the 16-bit error bound of the reference; re-packing reuses the storage', () => {

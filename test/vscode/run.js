@@ -1,6 +1,10 @@
 #!/usr/bin/env node
-// Runs the extension-host suites (test/vscode/suite/*.test.ts) in a real VS Code through
-// @vscode/test-electron's runTests, the standard route.
+// Runs the extension-host suites in a real VS Code through @vscode/test-electron's runTests, the
+// standard route, in two windows on fresh copies of test/fixtures/ws:
+//   suite/*.test.ts      the workspace trusted (trust turned off, as runTests does)
+//   untrusted/*.test.ts  workspace trust on and the folder not trusted (Restricted Mode); on the
+//                        code-server route only: runTests always passes --disable-workspace-trust
+//                        to desktop VS Code, so the download route skips this window (and says so)
 //
 //   LSTM_LENS_VSCODE=download  runTests downloads desktop VS Code, as usual (needs the internet)
 //   LSTM_LENS_VSCODE=shim      vscodeExecutablePath is test/harness/vscode-shim.js, which runs the
@@ -8,7 +12,10 @@
 //                              offline (see test/harness/run-ext-tests.js)
 //   default                    shim when code-server is installed in .vscode-test-tools, else download
 //
-// Needs dist/ built (npm run build). Prints `ext-host: N passed, N failed` last.
+// LSTM_LENS_SUITES=<regex> runs only the suite files whose names match (e.g. '02|06', or
+// 'untrusted'; the suites of a window share it in file-name order, so include the ones a suite
+// builds on).
+// Needs dist/ built (npm run build). Prints `ext-host: N passed, N failed` last (both windows).
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
@@ -17,18 +24,25 @@ const { runTests } = require('@vscode/test-electron');
 const { findCodeServer } = require('../harness/code-server');
 
 const ROOT = path.resolve(__dirname, '..', '..');
-const OUT = path.join(ROOT, 'out', 'test', 'vscode');
+const OUT = path.join(ROOT, 'out', 'test');
 
-/** The suites run inside the extension host as plain CommonJS: bundle them (vscode and mocha stay external). */
-async function bundleTests() {
-  fs.rmSync(OUT, { recursive: true, force: true });
-  const suiteDir = path.join(__dirname, 'suite');
-  const entries = [path.join(__dirname, 'index.ts'),
-    ...fs.readdirSync(suiteDir).filter((f) => f.endsWith('.ts')).map((f) => path.join(suiteDir, f))];
-  await esbuild.build({
-    entryPoints: entries, outbase: __dirname, outdir: OUT, bundle: true, platform: 'node', target: 'node20',
-    format: 'cjs', external: ['vscode', 'mocha'], sourcemap: 'inline', logLevel: 'warning',
-  });
+/** The windows: the folder of their suites, and where the bundled tests go. */
+const WINDOWS = [
+  { name: 'trusted', suites: path.join(__dirname, 'suite'), out: path.join(OUT, 'vscode') },
+  { name: 'untrusted', suites: path.join(__dirname, 'untrusted'), out: path.join(OUT, 'vscode-untrusted'), untrusted: true },
+];
+
+/** The suites run inside the extension host as plain CommonJS: bundle them (vscode and mocha stay
+ *  external) as <out>/index.js and <out>/suite/*.js. Returns how many suite files there are. */
+async function bundleTests(win) {
+  fs.rmSync(win.out, { recursive: true, force: true });
+  const only = new RegExp(process.env.LSTM_LENS_SUITES || '.');
+  const suites = fs.readdirSync(win.suites).filter((f) => f.endsWith('.ts') && only.test(f)).map((f) => path.join(win.suites, f));
+  if (suites.length === 0) return 0;
+  const common = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', external: ['vscode', 'mocha'], sourcemap: 'inline', logLevel: 'warning' };
+  await esbuild.build({ ...common, entryPoints: [path.join(__dirname, 'index.ts')], outdir: win.out });
+  await esbuild.build({ ...common, entryPoints: suites, outdir: path.join(win.out, 'suite') });
+  return suites.length;
 }
 
 /** Mirrors the child's output and keeps mocha's counts (the shim's own summary line is replaced by ours). */
@@ -53,6 +67,40 @@ function tallyOutput() {
   return { counts, restore: () => { if (partial) write(partial + '\n'); process.stdout.write = write; } };
 }
 
+/** Runs one window's suites on a fresh copy of the fixture workspace; returns mocha's counts. */
+async function runWindow(win, mode, cs) {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lstm-lens-ext-'));
+  const workspace = path.join(tmp, 'ws');
+  fs.cpSync(path.join(ROOT, 'test', 'fixtures', 'ws'), workspace, { recursive: true });
+  const options = {
+    extensionDevelopmentPath: ROOT,
+    extensionTestsPath: path.join(win.out, 'index.js'),
+    launchArgs: [workspace, '--disable-extensions'],
+    extensionTestsEnv: {},
+  };
+  if (mode === 'shim') {
+    options.vscodeExecutablePath = path.join(ROOT, 'test', 'harness', 'vscode-shim.js');
+    options.extensionTestsEnv = { CS_SERVER_MAIN: cs.serverMain, CS_NODE: cs.node, ...(win.untrusted ? { EXT_TEST_UNTRUSTED: '1' } : {}) };
+  } else {
+    options.version = process.env.LSTM_LENS_VSCODE_VERSION || '1.100.3';
+  }
+  const tally = tallyOutput();
+  let code = 0;
+  try {
+    await runTests(options);
+  } catch (e) {
+    code = 1;
+    tally.restore();
+    console.error(`extension-host run (${win.name} workspace) failed: ${e.message || e}`);
+  }
+  tally.restore();
+  fs.rmSync(tmp, { recursive: true, force: true });
+  const passed = tally.counts.passing ?? 0;
+  let failed = tally.counts.failing;
+  if (code !== 0 && failed === 0) failed = 1;   // the run failed without a mocha summary
+  return { passed, failed };
+}
+
 (async () => {
   const t0 = Date.now();
   const dist = path.join(ROOT, 'dist', 'extension.js');
@@ -61,47 +109,25 @@ function tallyOutput() {
     console.log('ext-host: 0 passed, 1 failed');
     process.exit(1);
   }
-  await bundleTests();
-  // A fresh copy of the fixture workspace: the tests write into it (exports) and its storage.
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lstm-lens-ext-'));
-  const workspace = path.join(tmp, 'ws');
-  fs.cpSync(path.join(ROOT, 'test', 'fixtures', 'ws'), workspace, { recursive: true });
-
   const cs = findCodeServer();
   const mode = process.env.LSTM_LENS_VSCODE || (cs ? 'shim' : 'download');
-  const options = {
-    extensionDevelopmentPath: ROOT,
-    extensionTestsPath: path.join(OUT, 'index.js'),
-    launchArgs: [workspace, '--disable-extensions'],
-    extensionTestsEnv: {},
-  };
-  if (mode === 'shim') {
-    if (!cs) {
-      console.error('LSTM_LENS_VSCODE=shim needs code-server: bash test/harness/install-code-server.sh 4.100.3 .vscode-test-tools');
-      console.log('ext-host: 0 passed, 1 failed');
-      process.exit(1);
+  if (mode === 'shim' && !cs) {
+    console.error('LSTM_LENS_VSCODE=shim needs code-server: bash test/harness/install-code-server.sh 4.100.3 .vscode-test-tools');
+    console.log('ext-host: 0 passed, 1 failed');
+    process.exit(1);
+  }
+  let passed = 0, failed = 0;
+  for (const win of WINDOWS) {
+    if (await bundleTests(win) === 0) continue;
+    if (win.untrusted && mode !== 'shim') {
+      console.log('untrusted-workspace suites: skipped (runTests passes --disable-workspace-trust to desktop VS Code; they run on the code-server route)');
+      continue;
     }
-    options.vscodeExecutablePath = path.join(ROOT, 'test', 'harness', 'vscode-shim.js');
-    options.extensionTestsEnv = { CS_SERVER_MAIN: cs.serverMain, CS_NODE: cs.node };
-  } else {
-    options.version = process.env.LSTM_LENS_VSCODE_VERSION || '1.100.3';
+    console.log(`extension-host tests in a real VS Code, ${win.name} workspace (${mode === 'shim' ? 'code-server route, offline' : 'downloaded desktop VS Code'})`);
+    const r = await runWindow(win, mode, cs);
+    passed += r.passed;
+    failed += r.failed;
   }
-  console.log(`extension-host tests in a real VS Code (${mode === 'shim' ? 'code-server route, offline' : 'downloaded desktop VS Code'})`);
-
-  const tally = tallyOutput();
-  let code = 0;
-  try {
-    await runTests(options);
-  } catch (e) {
-    code = 1;
-    tally.restore();
-    console.error(`extension-host run failed: ${e.message || e}`);
-  }
-  tally.restore();
-  fs.rmSync(tmp, { recursive: true, force: true });
-  const passed = tally.counts.passing ?? 0;
-  let failed = tally.counts.failing;
-  if (code !== 0 && failed === 0) failed = 1;   // the run failed without a mocha summary
   console.log(`extension-host tests took ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   console.log(`ext-host: ${passed} passed, ${failed} failed`);
   process.exit(failed > 0 ? 1 : 0);

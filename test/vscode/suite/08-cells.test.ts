@@ -1,10 +1,11 @@
 // The cell-activation panel in a real VS Code: with a fixture model (hand-built, so its quote cell
 // 0:5 is known) it opens, lists the discovered cells, follows the editor and computes the cell's
 // values in the worker (high inside a string, low outside); raw cells, gate saturation, the
-// decorations option; and a clear state for every bad input: no model, a binary file, an empty
-// untitled editor, an untitled one with text, a 5 MB file.
+// decorations option; a Reset or Import while it is open; and a clear state for every bad input:
+// no model, a binary file, an empty untitled editor, an untitled one with text, a 5 MB file.
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import * as vscode from 'vscode';
@@ -165,6 +166,38 @@ describe('cell-activation panel', () => {
     assert.ok(model.options.length >= 3, model.options.map((o) => o.label).join(' | '));
     assert.deepEqual(readDiscoveredCells(loadCheckpoint(api.store.modelPath!).cells, { layers: 2, hidden: 16 }).length, model.options.length);
     await waitFor('the markdown file painted', () => api.cellsPanel.lastState?.kind === 'ready' && api.cellsPanel.documentValues?.done);
+  });
+
+  it('drops the model at once when it is reset, and shows an imported one, while it stays open', async () => {
+    const api = await getApi();
+    const panel = api.cellsPanel;
+    await open(path.join(ws, 'cells-fixture.js'));
+    await vscode.commands.executeCommand('lstmLens.showCellActivations');
+    await waitFor('the panel ready with the stored model', () => panel.lastState?.kind === 'ready' && panel.documentValues?.done);
+    assert.ok((panel.lastModel?.options.length ?? 0) >= 3, 'the cells found in the previous test');
+
+    await vscode.commands.executeCommand('lstmLens.reset', { confirm: false });
+    await waitFor('the no-model state', () => panel.lastState?.kind === 'no-model', 5_000);
+    assert.equal(panel.visible, true);
+    assert.equal(panel.lastModel, undefined, 'no cells of the deleted model are offered');
+    assert.equal(panel.documentValues, undefined, 'no values of the deleted model are kept');
+
+    // a model with one discovered cell: the column cell, not the quote cell
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lstm-lens-cells-import-'));
+    try {
+      const file = path.join(dir, 'imported.safetensors');
+      saveCheckpoint(file, { ...handBuiltCheckpoint(), cells: [FOUND[1]] });
+      assert.equal(await vscode.commands.executeCommand('lstmLens.importModel', vscode.Uri.file(file), { confirm: false }), true);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+    const model = await waitFor('the imported model in the panel', () => panel.lastModel, 30_000);
+    assert.deepEqual(model.options.map((o) => o.label), ['column cell: layer 0, #9, r 0.88']);
+    assert.equal(model.selected, `0:${COLUMN_CELL}`);
+    const done = await waitFor('the followed file computed with the imported model', () => panel.documentValues?.done && panel.documentValues, 60_000);
+    assert.ok(done.values.has(`0:${COLUMN_CELL}`));
+    assert.equal(panel.lastState?.kind, 'ready');
+    assert.deepEqual(panel.errors, []);
   });
 
   it('says so when there is no model', async () => {

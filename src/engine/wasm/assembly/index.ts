@@ -13,6 +13,7 @@ import { softmaxCrossEntropyAny } from './softmax';
 import { quantBytes as quantBytesAny, quantizeRows, gemvQuant as gemvQuantAny, gemvQuantScratch as gemvQuantScratchAny } from './quant';
 import { inferenceStepsAny, inferenceScratchBytes as inferenceScratchBytesAny } from './infer';
 import { recurrentForwardAny, recurrentBackwardAny, recurrentScratchBytes as recurrentScratchBytesAny } from './recurrent';
+import { adamStepAny, sumSquaresAny, scaleAny } from './optim';
 
 let scratch: usize = 0;
 
@@ -119,3 +120,18 @@ export function inferenceSteps(cell: i32, n: i32, H: i32, xs: usize, ids: usize,
   inferenceStepsAny(cell, n, H, xs, ids, wih, K, bih, whh, bhh, h, c, act, ys, ws);
 }
 
+/** One Adam update of n parameters in place (optim.ts); grads g are read, never written. */
+export function adamStep(p: usize, g: usize, m: usize, v: usize, n: i32,
+  beta1: f64, beta2: f64, eps: f64, weightDecay: f64, stepSize: f64, bc2Sqrt: f64): void {
+  adamStepAny(p, g, m, v, n, beta1, beta2, eps, weightDecay, stepSize, bc2Sqrt);
+}
+
+/** Σ x² over n floats, in float64. */
+export function sumSquares(x: usize, n: i32): f64 {
+  return sumSquaresAny(x, n);
+}
+
+/** x (n) *= a. */
+export function scale(x: usize, n: i32, a: f32): void {
+  scaleAny(x, n, a);
+}
