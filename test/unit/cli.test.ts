@@ -135,4 +135,18 @@ describe('lstm-lens CLI', function () {
       assert.match(r.stderr, pattern);
     }
   });
+
+  it('bench --json prints DESIGN.md\'s record, on two threads too', function () {
+    this.timeout(120_000);
+    const r = run(['bench', '--config', 'A', '--threads', '2', '--json'], dir);
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stdout.trim().split('\n');
+    assert.equal(lines.length, 1, 'one JSON line on stdout');
+    const b = JSON.parse(lines[0]);
+    assert.equal(b.config, 'A');
+    assert.equal(b.threads, 2);
+    for (const key of ['train_chars_per_s', 'train_chars_per_cpu_s', 'sample_ms_per_char', 'prime_ms_2000', 'peak_rss_mb']) {
+      assert.ok(Number.isFinite(b[key]) && b[key] > 0, `${key}: ${b[key]}`);
+    }
+  });
 });

@@ -3,6 +3,8 @@
 // The engine's speed on this machine, in DESIGN.md's configurations (V = 96, random text):
 //   train_chars_per_s   forward, backward, clipping (norm 5) and Adam; the median of several
 //                       timed windows after a warm-up
+//   train_chars_per_cpu_s  the same windows' characters per second of the process's CPU time (all
+//                       threads): on a shared machine, a 1-thread run's quiet-machine speed
 //   sample_ms_per_char  a 2×256 LSTM at batch 1: feed one character, softmax, draw the next
 //   prime_ms_2000       Stepper.primeLayerwise of 2,000 characters on the same 2×256 LSTM
 //   peak_rss_mb         the process's peak resident memory (worker threads included)
@@ -39,6 +41,7 @@ export interface BenchResult {
   backend: string;
   threads: number;
   train_chars_per_s: number;
+  train_chars_per_cpu_s: number;
   sample_ms_per_char: number;
   prime_ms_2000: number;
   peak_rss_mb: number;
@@ -54,13 +57,14 @@ export async function bench(argv: string[]): Promise<number> {
   const say = (m: string) => { if (!json) process.stderr.write(m + '\n'); };
 
   say(`Config ${name} with ${picked.description} kernels: training...`);
-  const { charsPerSecond, threads } = await trainSpeed(CONFIGS[name], picked.kernels,
+  const { charsPerSecond, charsPerCpuSecond, threads } = await trainSpeed(CONFIGS[name], picked.kernels,
     (p.values.threads as number | undefined) ?? defaultThreadCount());
   say('Sampling and priming a 2×256 LSTM...');
   const { msPerChar, primeMs } = inferenceSpeed(picked.kernels);
   const result: BenchResult = {
     config: name, backend: picked.kernels.name, threads,
     train_chars_per_s: Math.round(charsPerSecond),
+    train_chars_per_cpu_s: Math.round(charsPerCpuSecond),
     sample_ms_per_char: round(msPerChar, 4),
     prime_ms_2000: round(primeMs, 1),
     peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
@@ -69,7 +73,7 @@ export async function bench(argv: string[]): Promise<number> {
   else {
     process.stdout.write(
       `config ${result.config} (${result.backend}, ${result.threads} thread${result.threads > 1 ? 's' : ''})\n` +
-      `  training         ${result.train_chars_per_s.toLocaleString('en-US')} chars/s\n` +
+      `  training         ${result.train_chars_per_s.toLocaleString('en-US')} chars/s (${result.train_chars_per_cpu_s.toLocaleString('en-US')} per CPU-second)\n` +
       `  sampling         ${result.sample_ms_per_char} ms/char (2×256 LSTM, batch 1)\n` +
       `  priming          ${result.prime_ms_2000} ms for ${PRIME_CHARS.toLocaleString('en-US')} chars\n` +
       `  peak memory      ${result.peak_rss_mb} MB\n`);
@@ -78,7 +82,8 @@ export async function bench(argv: string[]): Promise<number> {
 }
 
 /** Training chars/s: the median over timed windows of a warmed-up run. */
-async function trainSpeed(c: BenchConfig, kernels: Kernels, threads: number): Promise<{ charsPerSecond: number; threads: number }> {
+async function trainSpeed(c: BenchConfig, kernels: Kernels, threads: number):
+  Promise<{ charsPerSecond: number; charsPerCpuSecond: number; threads: number }> {
   const config: ModelConfig = { cell: 'lstm', layers: c.layers, hidden: c.hidden, vocabSize: V, dropout: 0 };
   const cfg: TrainConfig = { ...DEFAULT_TRAIN, seqLength: c.seqLength, batchSize: c.batchSize, optimizer: 'adam', clipNorm: 5 };
   const model = new CharRNN(config, kernels, c.batchSize, c.seqLength);
@@ -95,8 +100,10 @@ async function trainSpeed(c: BenchConfig, kernels: Kernels, threads: number): Pr
     };
     window(WARMUP_MS, 2);
     const rates: number[] = [];
+    const cpu0 = process.cpuUsage(), seen0 = seen;
     for (let i = 0; i < WINDOWS; i++) rates.push(window(WINDOW_MS, 1));
-    return { charsPerSecond: median(rates), threads: parallel?.threads ?? 1 };
+    const cpu = process.cpuUsage(cpu0), cpuSeconds = (cpu.user + cpu.system) / 1e6;
+    return { charsPerSecond: median(rates), charsPerCpuSecond: (seen - seen0) / cpuSeconds, threads: parallel?.threads ?? 1 };
   } finally {
     await parallel?.close();
   }
