@@ -29,6 +29,7 @@ import { CharRNN } from '../src/engine/model';
 import { Rng } from '../src/engine/rng';
 import { cellsPanelHtml } from '../src/extension/cells-html';
 import type { ToCellsPanel } from '../src/extension/cells-messages';
+import { panelStylesheets } from '../src/extension/webview-page';
 import { pickKernels } from '../src/node/kernels';
 import { loadModel } from '../src/node/load-model';
 import { quoteHeavyCode } from '../test/fixtures/cells/hand-model';
@@ -147,8 +148,10 @@ async function renderBench(text: string): Promise<{ loadMs: number; firstMs: num
     page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
     page.on('pageerror', (e) => errors.push(e.message));
     // served over http on localhost, with the panel's own CSP (the webview's origin stands in)
+    const stylesheets = panelStylesheets('cells-panel.css');
     const files: Record<string, [string, string]> = {
-      '/panel.js': [script, 'text/javascript'], '/panel.css': [path.join(ROOT, 'media/cells-panel.css'), 'text/css'],
+      '/panel.js': [script, 'text/javascript'],
+      ...Object.fromEntries(stylesheets.map((f): [string, [string, string]] => [`/media/${f}`, [path.join(ROOT, 'media', f), 'text/css']])),
     };
     const server = http.createServer((req, res) => {
       const f = files[req.url ?? ''];
@@ -159,7 +162,7 @@ async function renderBench(text: string): Promise<{ loadMs: number; firstMs: num
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
     const origin = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-    const html = cellsPanelHtml({ nonce: 'bench', cspSource: origin, scriptUri: `${origin}/panel.js`, styleUri: `${origin}/panel.css` });
+    const html = cellsPanelHtml({ nonce: 'bench', cspSource: origin, scriptUri: `${origin}/panel.js`, styleUris: stylesheets.map((f) => `${origin}/media/${f}`) });
     closers.push(() => server.close());
     // what the webview API gives the script: a postMessage that records what the panel says.
     // (Scripts for the page are strings: tsx's helpers do not exist in the browser.)

@@ -2,7 +2,7 @@
 // usage: node scripts/build.mjs [--watch]
 import * as esbuild from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -41,27 +41,17 @@ await Promise.all(webviews.map((src) => esbuild.build({
 const asmBuild = join(root, 'src/engine/wasm/build-wasm.mjs');
 if (existsSync(asmBuild)) execFileSync(process.execPath, [asmBuild, dist], { stdio: 'inherit' });
 
-// tree-sitter runtime and the grammars the cell labels use (GRAMMAR_FILES), not every grammar the
-// package has; the runtime's JS is in the bundles. The folder is emptied first, so a grammar that
-// is no longer used does not linger from an earlier build.
+// tree-sitter runtime and the grammars the cell labels use (src/cells/grammars.json), not every
+// grammar the package has; the runtime's JS is in the bundles. The folder is emptied first, so a
+// grammar that is no longer used does not linger from an earlier build.
 const ts = join(root, 'node_modules/@vscode/tree-sitter-wasm/wasm');
 if (existsSync(ts)) {
   const out = join(dist, 'tree-sitter');
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out);
-  const wasm = ['tree-sitter.wasm', ...(await grammarStems()).map((stem) => `tree-sitter-${stem}.wasm`)];
+  const stems = new Set(Object.values(JSON.parse(readFileSync(join(root, 'src/cells/grammars.json'), 'utf8'))));
+  const wasm = ['tree-sitter.wasm', ...[...stems].map((stem) => `tree-sitter-${stem}.wasm`)];
   for (const f of wasm) copyFileSync(join(ts, f), join(out, f));   // a grammar the package lacks fails the build
-}
-
-/** The grammar file stems of GRAMMAR_FILES in src/cells/languages.ts (the TypeScript module,
- *  compiled in memory by esbuild and imported). */
-async function grammarStems() {
-  const { outputFiles } = await esbuild.build({
-    entryPoints: ['src/cells/languages.ts'], bundle: true, format: 'esm', platform: 'neutral',
-    write: false, absWorkingDir: root, logLevel: 'warning',
-  });
-  const { GRAMMAR_FILES } = await import(`data:text/javascript;base64,${Buffer.from(outputFiles[0].text).toString('base64')}`);
-  return [...new Set(Object.values(GRAMMAR_FILES))];
 }
 
 console.log(`built ${entries.length} bundles, ${webviews.length} webview scripts into dist/`);

@@ -1,25 +1,11 @@
 // Languages the cell labels know: VS Code language ids from file names, and which
 // tree-sitter grammar (if any) parses each one. Everything else goes through the lexer.
+import grammars from './grammars.json';
 
 /** VS Code language id -> grammar file stem in @vscode/tree-sitter-wasm (tree-sitter-<stem>.wasm).
- *  The package ships no C grammar; the C++ grammar parses ordinary C well enough for labels. */
-export const GRAMMAR_FILES: Readonly<Record<string, string>> = {
-  typescript: 'typescript',
-  typescriptreact: 'tsx',
-  javascript: 'javascript',
-  javascriptreact: 'javascript', // the JavaScript grammar includes JSX
-  python: 'python',
-  c: 'cpp',
-  cpp: 'cpp',
-  csharp: 'c-sharp',
-  java: 'java',
-  go: 'go',
-  rust: 'rust',
-  ruby: 'ruby',
-  php: 'php',
-  shellscript: 'bash',
-  css: 'css',
-};
+ *  The package ships no C grammar; the C++ grammar parses ordinary C well enough for labels; the
+ *  JavaScript grammar includes JSX. A JSON file, so that the build copies just these grammars. */
+export const GRAMMAR_FILES: Readonly<Record<string, string>> = grammars;
 
 const BY_EXTENSION: Readonly<Record<string, string>> = {
   ts: 'typescript', mts: 'typescript', cts: 'typescript', tsx: 'typescriptreact',

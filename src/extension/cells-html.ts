@@ -8,7 +8,8 @@ export interface CellsHtmlOptions {
   /** the webview's cspSource (where the extension's own files are served from) */
   cspSource: string;
   scriptUri: string;
-  styleUri: string;
+  /** webview.css and cells-panel.css, in that order (panelStylesheets) */
+  styleUris: string[];
 }
 
 export function cellsPanelHtml(o: CellsHtmlOptions): string {

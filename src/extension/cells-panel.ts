@@ -23,6 +23,7 @@ import { HeatmapDecorations } from './cells-decorations';
 import { codePointLength, codePointLineStarts, commonPrefixCodePoints } from './cells-text';
 import type { CellOption, FromCellsPanel, PanelModel, PanelState, ToCellsPanel } from './cells-messages';
 import { cellsPanelHtml } from './cells-html';
+import { panelStylesheets } from './webview-page';
 import { InferWorkerClient } from './cells-worker-client';
 import type { ModelStore } from './model-store';
 import { readTrainingSettings } from './settings';
@@ -488,7 +489,7 @@ export class CellsPanel implements vscode.Disposable {
       nonce: randomBytes(16).toString('base64'),
       cspSource: webview.cspSource,
       scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(distMedia, 'cells-panel.js')).toString(),
-      styleUri: webview.asWebviewUri(vscode.Uri.joinPath(media, 'cells-panel.css')).toString(),
+      styleUris: panelStylesheets('cells-panel.css').map((f) => webview.asWebviewUri(vscode.Uri.joinPath(media, f)).toString()),
     });
   }
 }

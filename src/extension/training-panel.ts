@@ -4,7 +4,7 @@
 // Security: a strict Content-Security-Policy (no remote anything; scripts only with this
 // page's nonce; styles from the extension's media folder), local resources restricted to
 // dist/media and media, and the webview script sets every text with textContent.
-import { webviewPage } from './webview-page';
+import { panelStylesheets, webviewPage } from './webview-page';
 import * as vscode from 'vscode';
 import { randomBytes } from 'node:crypto';
 import type { FromPanel, PanelSample, PanelStatus, ToPanel } from './panel-messages';
@@ -78,9 +78,9 @@ export class TrainingPanel implements vscode.Disposable {
   private html(webview: vscode.Webview, media: vscode.Uri, distMedia: vscode.Uri): string {
     const nonce = randomBytes(16).toString('base64');
     const script = webview.asWebviewUri(vscode.Uri.joinPath(distMedia, 'training-panel.js'));
-    const style = webview.asWebviewUri(vscode.Uri.joinPath(media, 'training-panel.css'));
+    const styles = panelStylesheets('training-panel.css').map((f) => String(webview.asWebviewUri(vscode.Uri.joinPath(media, f))));
     return webviewPage({
-      nonce, cspSource: webview.cspSource, scriptUri: String(script), styleUri: String(style), title: 'LSTM Lens: Training', body: TRAINING_BODY,
+      nonce, cspSource: webview.cspSource, scriptUri: String(script), styleUris: styles, title: 'LSTM Lens: Training', body: TRAINING_BODY,
     });
   }
 }

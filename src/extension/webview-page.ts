@@ -1,14 +1,22 @@
 // The page shell every LSTM Lens webview uses: a strict Content-Security-Policy (nothing remote;
 // scripts only with this page's nonce; styles only from the extension's own files, so no inline
-// style at all), the panel's stylesheet, its static body, and its one nonce'd script.
+// style at all), the stylesheets (the shared one, then the panel's own), its static body, and
+// its one nonce'd script.
 // No vscode import, so a benchmark can load the same page in a plain browser.
+
+/** The stylesheets (file names in media/) a panel's page loads, in this order: the rules every
+ *  webview shares, then the panel's own, so the panel's rules win where both set something. */
+export function panelStylesheets(own: string): string[] {
+  return ['webview.css', own];
+}
 
 export interface WebviewPageOptions {
   nonce: string;
   /** the webview's cspSource (where the extension's own files are served from) */
   cspSource: string;
   scriptUri: string;
-  styleUri: string;
+  /** the page's stylesheets, in order (see panelStylesheets) */
+  styleUris: string[];
   title: string;
   /** static markup of the page body; never source text (the scripts fill that in with textContent) */
   body: string;
@@ -28,7 +36,7 @@ export function webviewPage(o: WebviewPageOptions): string {
 <meta charset="UTF-8">
 <meta http-equiv="Content-Security-Policy" content="${csp}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${o.styleUri}">
+${o.styleUris.map((u) => `<link rel="stylesheet" href="${u}">`).join('\n')}
 <title>${o.title}</title>
 </head>
 <body>

@@ -14,10 +14,9 @@
 const fs = require('fs');
 const path = require('path');
 const { spawnSync } = require('child_process');
-const { chromium } = require('playwright-core');
-const { ROOT, ensureCodeServer, packageVsix, startCodeServer, tempDir } = require('../harness/code-server');
+const { ROOT, ensureCodeServer, packageVsix, startCodeServer } = require('../harness/code-server');
 
-const { SHOTS, CHROMIUM, results, check } = require('./common');
+const { SHOTS, check, runCommand, E2eRun } = require('./common');
 
 const STRINGS = `// strings and code, for the quote cell
 const greeting = "hello, wonderful world";
@@ -31,23 +30,6 @@ const a = "<script>alert('x')</script>";
 const b = \`</div><img src=x onerror=alert(1)> \${evil()} &lt;b&gt; &amp;\`;
 // <style>body { display: none }</style> <iframe src="https://example.com"></iframe>
 `;
-
-async function runCommand(page, title, arg) {
-  await page.keyboard.press('F1');
-  const input = page.locator('.quick-input-widget .quick-input-box input');
-  await input.waitFor({ state: 'visible', timeout: 15000 });
-  await input.fill('>' + title);
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor({ timeout: 15000 });
-  await page.keyboard.press('Enter');
-  if (arg !== undefined) {
-    // the simple file dialog of a remote window: a quick input holding a path
-    await page.waitForTimeout(800);
-    await input.waitFor({ state: 'visible', timeout: 15000 });
-    await input.fill(arg);
-    await page.waitForTimeout(500);
-    await page.keyboard.press('Enter');
-  }
-}
 
 async function openFile(page, name) {
   await page.keyboard.press('Control+1');   // the first editor group, not the panel's
@@ -87,18 +69,9 @@ function rgba(css) {
 }
 
 (async () => {
-  const t0 = Date.now();
-  fs.mkdirSync(SHOTS, { recursive: true });
-  for (const f of fs.readdirSync(SHOTS)) if (f.startsWith('cells-')) fs.rmSync(path.join(SHOTS, f));
-  if (!fs.existsSync(path.join(ROOT, 'dist', 'extension.js')) || !fs.existsSync(path.join(ROOT, 'dist', 'media', 'cells-panel.js'))) {
-    console.error('dist/ is missing or stale: run `npm run build` first.');
-    console.log('e2e: 0 passed, 1 failed');
-    process.exit(1);
-  }
-  const tmp = tempDir('lstm-lens-cells-e2e-');
-  let server, context;
-  let exitCode = 1;
-  const consoleLines = [];
+  const run = new E2eRun('cells e2e', 'cells-', ['extension.js', 'media/cells-panel.js']);
+  const tmp = run.tmp;
+  let completed = false;
   try {
     const cs = ensureCodeServer();
     const vsix = packageVsix(path.join(tmp, 'lstm-lens.vsix'));
@@ -109,24 +82,17 @@ function rgba(css) {
     const modelFile = path.join(tmp, 'hand-model.safetensors');
     const made = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'test/fixtures/cells/make-model.ts'), modelFile], { cwd: ROOT, encoding: 'utf8' });
     if (made.status !== 0) throw new Error(`could not write the fixture model: ${made.stderr}`);
-    server = await startCodeServer({
+    run.server = await startCodeServer({
       cs, vsix, folder: ws, stateDir: path.join(tmp, 'cs'),
       userSettings: { 'security.workspace.trust.enabled': false, 'workbench.colorTheme': 'Default Dark Modern', 'files.simpleDialog.enable': true },
     });
-    context = await chromium.launchPersistentContext(path.join(tmp, 'chromium'), {
-      executablePath: CHROMIUM, headless: true, viewport: { width: 1500, height: 900 },
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-        '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    const page = context.pages()[0] || await context.newPage();
-    page.on('console', (m) => consoleLines.push(`${m.type()}: ${m.text()}`));
-    page.on('pageerror', (e) => consoleLines.push(`pageerror: ${e.message}`));
-    await page.goto(`${server.url}/?folder=${encodeURIComponent(ws)}`);
+    const page = await run.openBrowser(1500);
+    await page.goto(`${run.server.url}/?folder=${encodeURIComponent(ws)}`);
     await page.locator('.monaco-workbench').waitFor({ timeout: 60000 });
     await page.locator('.statusbar-item', { hasText: 'LSTM:' }).first().waitFor({ timeout: 60000 });
 
     // 1. import the hand-built model through the palette and the file dialog
-    await runCommand(page, 'LSTM Lens: Import Model', modelFile);
+    await runCommand(page, 'LSTM Lens: Import Model', { arg: modelFile });
     const imported = page.locator('.notifications-toasts .notification-toast', { hasText: 'Imported' }).first();
     await imported.waitFor({ timeout: 30000 });
     check('Import Model takes the fixture model', true, (await imported.innerText()).replace(/\s+/g, ' ').slice(0, 100));
@@ -194,28 +160,14 @@ function rgba(css) {
       `scripts ${dom.scripts} (before: ${scriptsBefore}), foreign elements ${dom.foreign}, text ${dom.text === expected ? 'identical' : JSON.stringify(dom.text.slice(0, 120))}`);
 
     // 6. no CSP violations
-    const csp = consoleLines.filter((l) => /Content Security Policy|Refused to (apply|load|execute)/i.test(l));
+    const csp = run.cspViolations();
     const reported = await frame.locator('body').getAttribute('data-csp-violations');
     check('no Content-Security-Policy violations', csp.length === 0 && !reported, csp[0] ? csp[0].slice(0, 200) : '');
 
-    exitCode = results.every((r) => r.ok) ? 0 : 1;
+    completed = true;
   } catch (e) {
-    console.error('e2e error:', e && e.stack || e);
-    if (context) await context.pages()[0]?.screenshot({ path: `${SHOTS}/cells-99-error.png` }).catch(() => {});
-    if (server) console.error(server.log().slice(-3000));
+    await run.failed(e);
   } finally {
-    if (exitCode !== 0) {
-      const errors = consoleLines.filter((l) => /^(error|pageerror)/.test(l)).slice(0, 15);
-      if (errors.length) console.log(`browser console errors:\n  ${errors.join('\n  ')}`);
-    }
-    if (context) await context.close().catch(() => {});
-    if (server) await server.stop();
-    if (!process.argv.includes('--keep')) fs.rmSync(tmp, { recursive: true, force: true });
-    const passed = results.filter((r) => r.ok).length;
-    let failed = results.length - passed;
-    if (exitCode !== 0 && failed === 0) failed = 1;
-    console.log(`cells e2e took ${((Date.now() - t0) / 1000).toFixed(1)} s; screenshots in ${path.relative(ROOT, SHOTS)}/cells-*`);
-    console.log(`e2e: ${passed} passed, ${failed} failed`);
-    process.exit(exitCode);
+    await run.finish(completed);
   }
 })();

@@ -12,34 +12,14 @@
 // Prints `e2e: N passed, N failed` last; exit code 0 only when all passed.
 const fs = require('fs');
 const path = require('path');
-const { chromium } = require('playwright-core');
-const { ROOT, ensureCodeServer, packageVsix, startCodeServer, tempDir } = require('../harness/code-server');
+const { ROOT, ensureCodeServer, packageVsix, startCodeServer } = require('../harness/code-server');
 
-const { SHOTS, CHROMIUM, results, check } = require('./common');
-
-async function runCommand(page, title, shot) {
-  await page.keyboard.press('F1');
-  const input = page.locator('.quick-input-widget .quick-input-box input');
-  await input.waitFor({ state: 'visible', timeout: 15000 });
-  await input.fill('>' + title);
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor({ timeout: 15000 });
-  if (shot) await page.screenshot({ path: shot });
-  await page.keyboard.press('Enter');
-}
+const { SHOTS, check, runCommand, E2eRun } = require('./common');
 
 (async () => {
-  const t0 = Date.now();
-  fs.mkdirSync(SHOTS, { recursive: true });
-  for (const f of fs.readdirSync(SHOTS)) if (f.startsWith('e2e-')) fs.rmSync(path.join(SHOTS, f));
-  if (!fs.existsSync(path.join(ROOT, 'dist', 'extension.js'))) {
-    console.error('dist/extension.js is missing: run `npm run build` first.');
-    console.log('e2e: 0 passed, 1 failed');
-    process.exit(1);
-  }
-  const tmp = tempDir('lstm-lens-e2e-');
-  let server, context;
-  let exitCode = 1;
-  const consoleLines = [];
+  const run = new E2eRun('e2e', 'e2e-', ['extension.js']);
+  const tmp = run.tmp;
+  let completed = false;
   try {
     const cs = ensureCodeServer();
     const vsix = packageVsix(path.join(tmp, 'lstm-lens.vsix'));
@@ -51,30 +31,23 @@ async function runCommand(page, title, shot) {
     fs.writeFileSync(settingsFile, fs.readFileSync(settingsFile, 'utf8').replace(/"lstmLens.timeBudgetMinutes": [\d.]+/, '"lstmLens.timeBudgetMinutes": 1')
       // the fixture model is tiny and barely trained: show its completions however unsure it is
       .replace(/\n}\s*$/, ',\n  "lstmLens.completions.threshold": 100\n}\n'));
-    server = await startCodeServer({
+    run.server = await startCodeServer({
       cs, vsix, folder: ws, stateDir: path.join(tmp, 'cs'),
       userSettings: { 'security.workspace.trust.enabled': false, 'workbench.colorTheme': 'Default Dark Modern' },
     });
 
-    context = await chromium.launchPersistentContext(path.join(tmp, 'chromium'), {
-      executablePath: CHROMIUM, headless: true, viewport: { width: 1400, height: 900 },
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-        '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    const page = context.pages()[0] || await context.newPage();
-    page.on('console', (m) => consoleLines.push(`${m.type()}: ${m.text()}`));
-    page.on('pageerror', (e) => consoleLines.push(`pageerror: ${e.message}`));
+    const page = await run.openBrowser(1400);
 
     // 1. the workbench, with our status bar item
-    await page.goto(`${server.url}/?folder=${encodeURIComponent(ws)}`);
+    await page.goto(`${run.server.url}/?folder=${encodeURIComponent(ws)}`);
     await page.locator('.monaco-workbench').waitFor({ timeout: 60000 });
     const statusItem = page.locator('.statusbar-item', { hasText: 'LSTM:' }).first();
     await statusItem.waitFor({ timeout: 60000 });
     await page.screenshot({ path: `${SHOTS}/e2e-01-workbench.png` });
-    check('workbench loads with the LSTM Lens status bar item', true, `${(await statusItem.innerText()).trim()} after ${Date.now() - t0} ms`);
+    check('workbench loads with the LSTM Lens status bar item', true, `${(await statusItem.innerText()).trim()} after ${Date.now() - run.t0} ms`);
 
     // 2. the command palette starts training: progress notification + status bar
-    await runCommand(page, 'LSTM Lens: Train on Workspace', `${SHOTS}/e2e-02-palette.png`);
+    await runCommand(page, 'LSTM Lens: Train on Workspace', { shot: `${SHOTS}/e2e-02-palette.png` });
     const toast = page.locator('.notifications-toasts .notification-toast', { hasText: 'training:' }).first();
     await toast.waitFor({ timeout: 60000 });
     const progressBar = toast.locator('.monaco-progress-container');
@@ -124,7 +97,7 @@ async function runCommand(page, title, shot) {
     check('Stop Training: status bar and panel say stopped', /stopped/.test(panelState), `${(await stopped.innerText()).trim()}; panel: ${panelState}`);
 
     // 5. no CSP violations anywhere (the page's console, and the panel's own listener) while the panel was up
-    const csp = consoleLines.filter((l) => /Content Security Policy|Refused to (apply|load|execute)/i.test(l));
+    const csp = run.cspViolations();
     const reported = await inner.locator('body').getAttribute('data-csp-violations');
     check('no Content-Security-Policy violations', csp.length === 0 && !reported, csp[0] ? csp[0].slice(0, 200) : '');
 
@@ -164,24 +137,10 @@ async function runCommand(page, title, shot) {
       check('Tab accepts the ghost completion', line.startsWith('export function ') && line.length > 'export function '.length, JSON.stringify(line.slice(0, 60)));
     }
 
-    exitCode = results.every((r) => r.ok) ? 0 : 1;
+    completed = true;
   } catch (e) {
-    console.error('e2e error:', e && e.stack || e);
-    if (context) await context.pages()[0]?.screenshot({ path: `${SHOTS}/e2e-99-error.png` }).catch(() => {});
-    if (server) console.error(server.log().slice(-3000));
+    await run.failed(e);
   } finally {
-    if (exitCode !== 0) {
-      const errors = consoleLines.filter((l) => /^(error|pageerror)/.test(l)).slice(0, 15);
-      if (errors.length) console.log(`browser console errors:\n  ${errors.join('\n  ')}`);
-    }
-    if (context) await context.close().catch(() => {});
-    if (server) await server.stop();
-    if (!process.argv.includes('--keep')) fs.rmSync(tmp, { recursive: true, force: true });
-    const passed = results.filter((r) => r.ok).length;
-    let failed = results.length - passed;
-    if (exitCode !== 0 && failed === 0) failed = 1;
-    console.log(`e2e took ${((Date.now() - t0) / 1000).toFixed(1)} s; screenshots in ${path.relative(ROOT, SHOTS)}/`);
-    console.log(`e2e: ${passed} passed, ${failed} failed`);
-    process.exit(exitCode);
+    await run.finish(completed);
   }
 })();

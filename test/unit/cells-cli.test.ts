@@ -1,27 +1,18 @@
 // `lstm-lens cells` and `lstm-lens trace` end to end: the CLI in a child process (from source,
 // through tsx), on a hand-built model whose quote cell (0:5) and column cell (0:9) we know.
 import { strict as assert } from 'node:assert';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { decodeCheckpoint } from '../../src/engine/checkpoint';
 import { saveCheckpoint, trainingStatePath } from '../../src/node/checkpoint-file';
 import { COLUMN_CELL, QUOTE_CELL, handBuiltCheckpoint, quoteHeavyCode } from '../fixtures/cells/hand-model';
+import { assertOneSentence, runCli } from './cli-run';
 
 const ROOT = resolve(__dirname, '../..');
 const MAIN = join(ROOT, 'src/cli/main.ts');
 
-function run(args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', MAIN, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-function assertOneSentence(stderr: string) {
-  const lines = stderr.trim().split('\n');
-  assert.equal(lines.length, 1, `expected one line on stderr, got:\n${stderr}`);
-  assert.match(lines[0], /^lstm-lens: .+\.$/);
-}
+const run = (args: string[]) => runCli(MAIN, args, { cwd: ROOT });
 
 describe('lstm-lens cells and trace', function () {
   this.timeout(120_000);

@@ -1,27 +1,18 @@
 // The lstm-lens CLI end to end, as a user runs it: the built bundle (dist/cli.js) in a child
 // process, on small folders made for the test.
 import { strict as assert } from 'node:assert';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { decodeCheckpoint } from '../../src/engine/checkpoint';
 import { decodeSafetensors, encodeSafetensors } from '../../src/engine/safetensors';
+import { assertOneSentence, runCli } from './cli-run';
 
 const CLI = resolve(__dirname, '../../dist/cli.js');
 const SMALL = ['--layers', '1', '--hidden', '24', '--seq', '16', '--batch', '4', '--seed', '7'];
 
-function run(args: string[], cwd: string) {
-  const r = spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: 'utf8', timeout: 120_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-/** One clear sentence: a single line that ends with a full stop. */
-function assertOneSentence(stderr: string) {
-  const lines = stderr.trim().split('\n');
-  assert.equal(lines.length, 1, `expected one line on stderr, got:\n${stderr}`);
-  assert.match(lines[0], /^lstm-lens: .+\.$/);
-}
+const run = (args: string[], cwd: string) => runCli(CLI, args, { cwd });
 
 describe('lstm-lens CLI', function () {
   let dir: string;

@@ -1,7 +1,6 @@
 // `lstm-lens complete` over JSON lines, `eval --mixture`, and the n-gram counts that `train`
 // writes beside the checkpoint: the CLI bundled as it ships, in a child process.
 import { strict as assert } from 'node:assert';
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -13,6 +12,7 @@ import { decodeSettings } from '../../src/complete/settings';
 import { fileHeader } from '../../src/corpus/build';
 import { createRefKernels } from '../../src/engine/kernels-ref';
 import { loadCheckpoint } from '../../src/node/checkpoint-file';
+import { runCli } from './cli-run';
 import { CODE, writeTinyModel } from './complete-fixture';
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -21,10 +21,7 @@ describe('lstm-lens complete and eval --mixture', function () {
   this.timeout(60_000);
   let tmp: string, cli: string, model: string;
 
-  const run = (args: string[], input?: string) => {
-    const r = spawnSync(process.execPath, [cli, ...args], { input, encoding: 'utf8', timeout: 60_000 });
-    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-  };
+  const run = (args: string[], input?: string) => runCli(cli, args, { input, timeoutMs: 60_000 });
 
   before(async () => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lstm-lens-complete-'));

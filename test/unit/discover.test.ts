@@ -21,6 +21,7 @@ import { loadCheckpoint, saveCheckpoint } from '../../src/node/checkpoint-file';
 import type { InferReply, InferRequest } from '../../src/worker/infer-protocol';
 import { BINS, binColor, binOf } from '../../src/extension/cells-messages';
 import { cellsPanelHtml } from '../../src/extension/cells-html';
+import { panelStylesheets } from '../../src/extension/webview-page';
 import { codePointLength, codePointLineStarts, commonPrefixCodePoints } from '../../src/extension/cells-text';
 import { COLUMN_CELL, QUOTE_CELL, handBuiltCheckpoint, quoteHeavyCode } from '../fixtures/cells/hand-model';
 
@@ -341,7 +342,7 @@ describe('panel helpers', () => {
   });
 
   it('the panel\'s page has a strict CSP and its script never writes markup from text', () => {
-    const html = cellsPanelHtml({ nonce: 'N0nce', cspSource: 'vscode-res:', scriptUri: 'vscode-res:/p.js', styleUri: 'vscode-res:/p.css' });
+    const html = cellsPanelHtml({ nonce: 'N0nce', cspSource: 'vscode-res:', scriptUri: 'vscode-res:/p.js', styleUris: ['vscode-res:/w.css', 'vscode-res:/p.css'] });
     const csp = /Content-Security-Policy" content="([^"]+)"/.exec(html)![1];
     assert.match(csp, /default-src 'none'/);
     assert.match(csp, /script-src 'nonce-N0nce'(;|$)/);
@@ -349,6 +350,9 @@ describe('panel helpers', () => {
     assert.equal((html.match(/<script /g) ?? []).length, 1);
     assert.match(html, /<script nonce="N0nce" src="vscode-res:\/p.js"><\/script>/);
     assert.doesNotMatch(html, /style="/, 'no inline style attribute');
+    const links = [...html.matchAll(/<link rel="stylesheet" href="([^"]+)">/g)].map((m) => m[1]);
+    assert.deepEqual(links, ['vscode-res:/w.css', 'vscode-res:/p.css'], 'the shared stylesheet, then the panel\'s own');
+    for (const f of panelStylesheets('cells-panel.css')) assert.ok(fs.existsSync(path.join(__dirname, '../../media', f)), f);
     const script = fs.readFileSync(path.join(__dirname, '../../media/cells-panel.ts'), 'utf8');
     assert.doesNotMatch(script, /innerHTML|outerHTML|insertAdjacentHTML|document\.write|setAttribute\('style'/);
   });

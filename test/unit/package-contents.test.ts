@@ -59,7 +59,7 @@ describe('the .vsix contents (vsce listFiles)', function () {
       'dist/tree-sitter/tree-sitter.wasm',
       ...[...new Set(Object.values(GRAMMAR_FILES))].map((stem) => `dist/tree-sitter/tree-sitter-${stem}.wasm`),
       'dist/media/training-panel.js', 'dist/media/cells-panel.js',
-      'media/training-panel.css', 'media/cells-panel.css',
+      'media/webview.css', 'media/training-panel.css', 'media/cells-panel.css',
       'LICENSE',   // package.json says MIT: the text goes with it
     ];
     assert.deepEqual(required.filter((f) => !files.includes(f)), []);

@@ -12,7 +12,7 @@
 // Fewer rows: the forward product runs as dot products of rows of x with rows of w (no
 // packing), the backward through gemm.ts's gemmAcc; M = 1 (sampling, priming) is a matrix ×
 // vector product with its own wider kernel (gemvRows).
-import { fma, hsum4, hsum } from './vec';
+import { addInto, fma, hsum4, hsum } from './vec';
 import { gemmAcc } from './gemm';
 import { gemmPacked, gemmPanelsScratch, packPanels, packPanelsT, panelBytes } from './packed';
 
@@ -59,24 +59,11 @@ function matmulPacked(out: usize, x: usize, w: usize, bias: usize, M: i32, K: i3
         if (bias) memory.copy(row, bias, ldo);
         else memory.fill(row, 0, ldo);
       } else {
-        addRow(row, bias, N);
+        addInto(row, bias, N);
       }
     }
   }
   gemmPacked(out, ldo, x, <usize>K << 2, 4, M, K, N, ws, ws + align64(panelBytes(K, N)));
-}
-
-/** y (n) += x (n) */
-function addRow(y: usize, x: usize, n: i32): void {
-  let i = 0;
-  for (; i + 4 <= n; i += 4) {
-    const o = <usize>i << 2;
-    v128.store(y + o, f32x4.add(v128.load(y + o), v128.load(x + o)));
-  }
-  for (; i < n; i++) {
-    const o = <usize>i << 2;
-    store<f32>(y + o, load<f32>(y + o) + load<f32>(x + o));
-  }
 }
 
 /** out (M,N) (+)= x (M,K) · w (N,K)ᵀ + bias as dot products along K: 2 rows of x against 4 rows

@@ -17,6 +17,7 @@ import { cellForwardAny, cellBackwardAny, LSTM, GRU } from './cell';
 import { gemmPacked, gemmPanelsScratch, packPanels, packPanelsT, panelBytes } from './packed';
 import { matmulScalar, matmulBackwardScalar } from './matmul-scalar';
 import { matmulBackwardSimd, matmulWorkspaceBytes } from './matmul';
+import { addInto } from './vec';
 
 @inline function gatesOf(cell: i32): i32 {
   return cell == LSTM ? 4 : cell == GRU ? 3 : 1;
@@ -92,20 +93,6 @@ export function recurrentBackwardAny(cell: i32, T: i32, B: i32, H: i32, dY: usiz
   else matmulBackwardScalar(0, dwhh, dbhh, dhg, hs, whh, T * B, H, GH);
 }
 
-/** y (n) += x (n) */
-function addInto(y: usize, x: usize, n: i32): void {
-  let i = 0;
-  if (ASC_FEATURE_SIMD) {
-    for (; i + 4 <= n; i += 4) {
-      const o = <usize>i << 2;
-      v128.store(y + o, f32x4.add(v128.load(y + o), v128.load(x + o)));
-    }
-  }
-  for (; i < n; i++) {
-    const o = <usize>i << 2;
-    store<f32>(y + o, load<f32>(y + o) + load<f32>(x + o));
-  }
-}
 
 /** c (M, J) += a (M, R) · w (R, J), plain loops (the scalar build). */
 function productScalar(c: usize, a: usize, w: usize, M: i32, R: i32, J: i32): void {
