@@ -13,20 +13,20 @@
 //          [--keystrokes 200] [--positions 1500] [--max-quality-chars N] [--json]
 //   FILE: a checkpoint trained by `lstm-lens train DIR --out FILE` (model.ngram.bin beside it);
 //   DIR (default node_modules/@azure/msal-browser/src): the training folder, whose held-out
-//   files are scored. The worker measurement needs `npm run build` (dist/complete-worker.js).
+//   files are scored. The worker measurement needs `npm run build` (dist/completion-worker.js).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { CompletionEngine } from '../src/complete/engine';
+import { CompletionEngine } from '../src/complete/completer';
 import { loadCompletionModel } from '../src/complete/load';
-import type { CompletionModel } from '../src/complete/model';
+import type { CompletionModel } from '../src/complete/completion-model';
 import { scoreStreams, warmMixer } from '../src/complete/score';
 import { Component, decodeSettings, DecodeSettings } from '../src/complete/settings';
 import { buildCorpus, fileHeader } from '../src/corpus/build';
 import { collectCorpus } from '../src/corpus/collect';
 import { Rng } from '../src/engine/rng';
-import { pickKernels } from '../src/node/kernels';
-import { CompletionClient } from '../src/extension/completion-client';
+import { pickKernels } from '../src/runtime/kernels';
+import { CompletionClient } from '../src/extension/completions/client';
 
 const { values: args } = parseArgs({
   options: {
@@ -121,8 +121,8 @@ async function latency(model: CompletionModel, files: HeldOut[], keystrokes: num
   out.overlay_rebuild_50k_ms = +(performance.now() - t0).toFixed(1);
 
   // through the worker, as the extension host sees it (postMessage both ways included)
-  const workerPath = path.join(ROOT, 'dist', 'complete-worker.js');
-  if (!fs.existsSync(workerPath)) { log('dist/complete-worker.js is missing (npm run build): worker latency skipped'); return out; }
+  const workerPath = path.join(ROOT, 'dist', 'completion-worker.js');
+  if (!fs.existsSync(workerPath)) { log('dist/completion-worker.js is missing (npm run build): worker latency skipped'); return out; }
   const client = new CompletionClient({ workerPath, timeoutMs: 10_000 });
   const loaded = await client.load(path.resolve(args.model!), true);
   if (loaded.kind === 'failed') throw new Error(loaded.message);

@@ -9,7 +9,7 @@
 // scored as UNK, not spread over code points as `eval` does).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CharNGram } from '../src/engine/ngram';
+import { CharNGram } from '../src/complete/ngram';
 
 interface Args { order: number; limit: number; all: boolean; json: boolean; paths: string[] }
 

@@ -6,8 +6,8 @@
 // saturation. Every piece of text from the document or the model goes in through textContent
 // (never markup), and every style through classes or the CSSOM: the nonce CSP forbids inline
 // style attributes.
-import { BINS, binOf } from '../src/extension/cells-messages';
-import type { CellOption, FromCellsPanel, GateLayerData, PanelDocument, PanelModel, PanelState, ToCellsPanel } from '../src/extension/cells-messages';
+import { BINS, binOf } from '../src/extension/cells/panel-messages';
+import type { CellOption, FromCellsPanel, GateLayerData, PanelDocument, PanelModel, PanelState, ToCellsPanel } from '../src/extension/cells/panel-messages';
 
 declare function acquireVsCodeApi(): { postMessage(m: FromCellsPanel): void };
 const vscode = acquireVsCodeApi();

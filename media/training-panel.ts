@@ -2,7 +2,7 @@
 // Draws train and validation bits per char against characters seen on a canvas in the
 // theme's colours, lists the run's numbers and the samples (newest first). Every piece of
 // text goes in through textContent: nothing from the model or the workspace becomes markup.
-import type { FromPanel, PanelSample, PanelSnapshot, PanelStatus, ToPanel } from '../src/extension/panel-messages';
+import type { FromPanel, PanelSample, PanelSnapshot, PanelStatus, ToPanel } from '../src/extension/training/panel-messages';
 
 declare function acquireVsCodeApi(): { postMessage(m: FromPanel): void };
 const vscode = acquireVsCodeApi();

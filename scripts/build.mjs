@@ -15,10 +15,10 @@ mkdirSync(dist, { recursive: true });
 const entries = [
   ['src/extension/extension.ts', 'extension'],
   ['src/cli/main.ts', 'cli'],
-  ['src/worker/train-worker.ts', 'train-worker'],
-  ['src/worker/infer-worker.ts', 'infer-worker'],
-  ['src/worker/complete-worker.ts', 'complete-worker'],
-  ['src/worker/grad-worker.ts', 'grad-worker'],
+  ['src/training/worker.ts', 'training-worker'],
+  ['src/cells/worker.ts', 'cells-worker'],
+  ['src/complete/worker.ts', 'completion-worker'],
+  ['src/training/grad-worker.ts', 'grad-worker'],
 ].filter(([src]) => existsSync(join(root, src)));
 
 const common = {
@@ -41,7 +41,7 @@ await Promise.all(webviews.map((src) => esbuild.build({
 const asmBuild = join(root, 'src/engine/wasm/build-wasm.mjs');
 if (existsSync(asmBuild)) execFileSync(process.execPath, [asmBuild, dist], { stdio: 'inherit' });
 
-// tree-sitter runtime and the grammars the cell labels use (src/cells/grammars.json), not every
+// tree-sitter runtime and the grammars the cell labels use (src/cells/labels/grammars.json), not every
 // grammar the package has; the runtime's JS is in the bundles. The folder is emptied first, so a
 // grammar that is no longer used does not linger from an earlier build.
 const ts = join(root, 'node_modules/@vscode/tree-sitter-wasm/wasm');
@@ -49,7 +49,7 @@ if (existsSync(ts)) {
   const out = join(dist, 'tree-sitter');
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out);
-  const stems = new Set(Object.values(JSON.parse(readFileSync(join(root, 'src/cells/grammars.json'), 'utf8'))));
+  const stems = new Set(Object.values(JSON.parse(readFileSync(join(root, 'src/cells/labels/grammars.json'), 'utf8'))));
   const wasm = ['tree-sitter.wasm', ...[...stems].map((stem) => `tree-sitter-${stem}.wasm`)];
   for (const f of wasm) copyFileSync(join(ts, f), join(out, f));   // a grammar the package lacks fails the build
 }

@@ -9,7 +9,7 @@
 import type { CharRNN } from '../engine/model';
 import { Stepper } from '../engine/stepper';
 import type { Vocab } from '../corpus/vocab';
-import { labelText, type CharLabels } from './labels';
+import { labelText, type CharLabels } from './labels/labels';
 
 export const WINDOW = 8;
 

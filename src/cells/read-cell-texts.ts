@@ -7,7 +7,7 @@ import { readRawStreams } from '../corpus/raw';
 import type { SkipCounts } from '../corpus/skips';
 import { listCandidates } from '../corpus/walk';
 import type { CellText } from './activations';
-import { languageFromPath } from './labels';
+import { languageFromPath } from './labels/labels';
 
 export interface ReadOptions {
   /** Each file verbatim, no header, no filters. */

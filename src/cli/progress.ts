@@ -1,6 +1,6 @@
 // How `train` shows progress: a one-line bar on a terminal (stderr), JSON lines with --json
 // (stdout), and a line now and then when stderr is not a terminal.
-import type { ProgressEvent } from '../node/training-run';
+import type { ProgressEvent } from '../training/run-loop';
 
 export interface ProgressSink {
   progress(e: ProgressEvent): void;

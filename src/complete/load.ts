@@ -3,10 +3,10 @@
 import * as fs from 'node:fs';
 import type { Checkpoint } from '../engine/checkpoint';
 import type { Kernels } from '../engine/kernels';
-import type { CharNGram } from '../engine/ngram';
-import { writeFileAtomic } from '../node/atomic-write';
-import { loadModel } from '../node/load-model';
-import { CompletionModel } from './model';
+import type { CharNGram } from './ngram';
+import { writeFileAtomic } from '../model-files/atomic-write';
+import { loadModel } from '../model-files/load-model';
+import { CompletionModel } from './completion-model';
 import { buildCorpusNGram, Calibration, decodeNGramFile, encodeNGramFile, extensionsOf, ngramPathFor, pickCalibration, vocabFingerprint } from './ngram-file';
 
 export interface LoadedCompletionModel {

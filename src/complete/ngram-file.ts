@@ -12,7 +12,7 @@
 // spaces to a multiple of 4 bytes, then CharNGram.serialize()'s bytes (which carry their own
 // checksum).
 import { fileHeader } from '../corpus/build';
-import { CharNGram } from '../engine/ngram';
+import { CharNGram } from './ngram';
 
 /** The n-gram order completions count with (the 10-gram of the issue's measurements). */
 export const NGRAM_ORDER = 10;

@@ -1,14 +1,14 @@
 // The next-character distribution at one position of a text being read: the LSTM's, the
 // n-gram's, or their mixture, whose weights a logistic mixer learns online (PAQ-style, in the
-// stretched domain; src/engine/mixer.ts) from every character it reads with `learn` on.
+// stretched domain; mixer.ts) from every character it reads with `learn` on.
 //
 // The LSTM state is the Stepper's: the same h and c that the cell visualizer reads; mixing
 // never changes it. The n-gram context is the last order−1 ids read, kept here; an id buffer
 // that holds fewer than that means the stream starts there (the n-gram's BOS).
-import { LogisticMixer, mixerContext } from '../engine/mixer';
-import type { CharNGram } from '../engine/ngram';
+import { LogisticMixer, mixerContext } from './mixer';
+import type { CharNGram } from './ngram';
 import { Stepper } from '../engine/stepper';
-import type { CompletionModel } from './model';
+import type { CompletionModel } from './completion-model';
 import type { Component } from './settings';
 
 /** Everything a decoder must put back to return to a position. */

@@ -1,5 +1,5 @@
 // The typed messages between the extension host and the completion worker
-// (dist/complete-worker.js). Plain structured-clone data; no vscode import.
+// (dist/completion-worker.js). Plain structured-clone data; no vscode import.
 //
 //   host -> worker   CompletionHostMessage: the model to load, the open documents' text (sent
 //                    whole once, then as edits), completion requests
@@ -8,7 +8,7 @@
 // A request carries a SharedArrayBuffer of one Int32: the host stores 1 there when the editor
 // cancels, and the worker, busy computing, reads it before every decoding step (a message could
 // only be read after the computation ends).
-import type { CompletionItem, NoCompletionReason } from './engine';
+import type { CompletionItem, NoCompletionReason } from './completer';
 import type { DecodeSettings } from './settings';
 
 /** [start, end) of the text before this change (UTF-16 offsets) replaced by text. */

@@ -8,10 +8,10 @@
 // points outside the vocabulary. The stream's overlay is rebuilt from its prefix every
 // `overlayEvery` characters (the editor rebuilds it when idle), so no prediction sees the text it
 // predicts.
-import { LogisticMixer, mixerContext } from '../engine/mixer';
-import type { CharNGram } from '../engine/ngram';
+import { LogisticMixer, mixerContext } from './mixer';
+import type { CharNGram } from './ngram';
 import { Stepper } from '../engine/stepper';
-import type { CompletionModel } from './model';
+import type { CompletionModel } from './completion-model';
 
 export interface ComponentBits { lstm: number; ngram: number; mixture: number }
 

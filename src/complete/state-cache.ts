@@ -8,7 +8,7 @@
 // drops the states after `start` (the text they summarise changed) and shifts them all when it
 // lies wholly before the anchor. Memory is bounded: states per document, and bytes over all
 // documents, evicting the least recently used documents first.
-import type { CharNGram } from '../engine/ngram';
+import type { CharNGram } from './ngram';
 
 export type StateKind = 'line' | 'cursor';
 

@@ -1,5 +1,5 @@
 // A trained model as one .safetensors file, and the trainer's optimizer state as a sidecar of the
-// same format. Pure: bytes in, bytes out (src/node/checkpoint-file.ts does the fs part).
+// same format. Pure: bytes in, bytes out (src/model-files/checkpoint-file.ts does the fs part).
 //
 // Model file:
 //   tensors       paramLayout(config) names and shapes (PyTorch's), F32, in layout order, so a

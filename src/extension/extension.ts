@@ -3,16 +3,16 @@
 // training-panel, training-ui).
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { CellsPanel } from './cells-panel';
-import { Completions } from './completion-provider';
-import { ModelStore } from './model-store';
+import { CellsPanel } from './cells/panel';
+import { Completions } from './completions/provider';
+import { ModelStore } from '../model-files/model-store';
 import { Notifier } from './notify';
-import { StatusBar } from './status-bar';
-import { TrainingCommands } from './training-commands';
-import { TrainingController } from './training-controller';
-import { TrainingHistory } from './training-history';
-import { TrainingPanel } from './training-panel';
-import { TrainingUi } from './training-ui';
+import { StatusBar } from './training/status-bar';
+import { TrainingCommands } from './training/commands';
+import { TrainingController } from './training/controller';
+import { TrainingHistory } from './training/history';
+import { TrainingPanel } from './training/panel';
+import { TrainingUi } from './training/ui';
 
 /** What activate() returns: for the extension-host tests (and other extensions, read-only use). */
 export interface LstmLensApi {
@@ -32,7 +32,7 @@ let controller: TrainingController | undefined;
 export function activate(context: vscode.ExtensionContext): LstmLensApi {
   const notify = new Notifier();
   const store = new ModelStore(context.storageUri?.fsPath);
-  controller = new TrainingController({ workerPath: path.join(context.extensionPath, 'dist', 'train-worker.js') });
+  controller = new TrainingController({ workerPath: path.join(context.extensionPath, 'dist', 'training-worker.js') });
   const history = new TrainingHistory();
   const statusBar = new StatusBar();
   const panel = new TrainingPanel(context.extensionUri, history, (command) => {
@@ -58,7 +58,7 @@ export function activate(context: vscode.ExtensionContext): LstmLensApi {
   context.subscriptions.push(cellsPanel);
   context.subscriptions.push(notify, statusBar, panel);
   // Inline ghost completions, computed in their own worker.
-  const completions = new Completions({ context, store, controller, notify, workerPath: path.join(context.extensionPath, 'dist', 'complete-worker.js') });
+  const completions = new Completions({ context, store, controller, notify, workerPath: path.join(context.extensionPath, 'dist', 'completion-worker.js') });
   context.subscriptions.push(completions);
 
   // The stored model of this workspace: read (and checked) once at startup.

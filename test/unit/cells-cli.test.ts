@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { decodeCheckpoint } from '../../src/engine/checkpoint';
-import { saveCheckpoint, trainingStatePath } from '../../src/node/checkpoint-file';
+import { saveCheckpoint, trainingStatePath } from '../../src/model-files/checkpoint-file';
 import { COLUMN_CELL, QUOTE_CELL, handBuiltCheckpoint, quoteHeavyCode } from '../fixtures/cells/hand-model';
 import { assertOneSentence, runCli } from './cli-run';
 

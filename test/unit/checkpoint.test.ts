@@ -10,8 +10,8 @@ import { decodeSafetensors, encodeSafetensors } from '../../src/engine/safetenso
 import {
   Checkpoint, UNK, decodeCheckpoint, decodeTrainingState, encodeCheckpoint, encodeTrainingState,
 } from '../../src/engine/checkpoint';
-import { writeFileAtomic, writeFileAtomicAsync } from '../../src/node/atomic-write';
-import { loadCheckpoint, loadCheckpointAsync, loadTrainingState, saveCheckpoint, trainingStatePath } from '../../src/node/checkpoint-file';
+import { writeFileAtomic, writeFileAtomicAsync } from '../../src/model-files/atomic-write';
+import { loadCheckpoint, loadCheckpointAsync, loadTrainingState, saveCheckpoint, trainingStatePath } from '../../src/model-files/checkpoint-file';
 
 /** One sentence: starts with a capital, ends with its only full stop, no line breaks. */
 function assertRefused(fn: () => unknown, mentions: RegExp): string {
@@ -331,7 +331,7 @@ describe('atomic write', () => {
     if (process.platform === 'win32') this.skip();
     // Run the real module in a child whose file-size limit (ulimit -f, 1 KiB blocks) is smaller
     // than the new contents: write() fails with EFBIG partway through the temp file.
-    const js = transformSync(fs.readFileSync(path.join(__dirname, '../../src/node/atomic-write.ts'), 'utf8'), { loader: 'ts', format: 'cjs' }).code;
+    const js = transformSync(fs.readFileSync(path.join(__dirname, '../../src/model-files/atomic-write.ts'), 'utf8'), { loader: 'ts', format: 'cjs' }).code;
     fs.writeFileSync(path.join(dir, 'atomic-write.js'), js);
     const file = path.join(dir, 'model.safetensors');
     fs.writeFileSync(file, 'the old checkpoint');

@@ -3,7 +3,7 @@
 // CODE confident. Built in memory, or written to disk as training writes it.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CompletionModel } from '../../src/complete/model';
+import { CompletionModel } from '../../src/complete/completion-model';
 import { buildCorpusNGram } from '../../src/complete/ngram-file';
 import { saveNGramBeside } from '../../src/complete/load';
 import { buildVocab } from '../../src/corpus/vocab';
@@ -12,7 +12,7 @@ import { DEFAULT_TRAIN } from '../../src/engine/config';
 import { createRefKernels } from '../../src/engine/kernels-ref';
 import { CharRNN } from '../../src/engine/model';
 import { Rng } from '../../src/engine/rng';
-import { saveCheckpoint } from '../../src/node/checkpoint-file';
+import { saveCheckpoint } from '../../src/model-files/checkpoint-file';
 
 export const CODE = `export function add(a: number, b: number): number {
   return a + b;

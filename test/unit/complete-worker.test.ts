@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as esbuild from 'esbuild';
 import { decodeSettings } from '../../src/complete/settings';
-import { CancelToken, CompletionClient } from '../../src/extension/completion-client';
+import { CancelToken, CompletionClient } from '../../src/extension/completions/client';
 import { CODE, HEADER, writeTinyModel } from './complete-fixture';
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -27,8 +27,8 @@ describe('completion worker (through CompletionClient)', function () {
 
   before(async () => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lstm-lens-cworker-'));
-    workerPath = path.join(tmp, 'complete-worker.js');
-    await esbuild.build({ entryPoints: [path.join(ROOT, 'src/worker/complete-worker.ts')], outfile: workerPath, bundle: true, platform: 'node', target: 'node20', format: 'cjs', logLevel: 'error' });
+    workerPath = path.join(tmp, 'completion-worker.js');
+    await esbuild.build({ entryPoints: [path.join(ROOT, 'src/complete/worker.ts')], outfile: workerPath, bundle: true, platform: 'node', target: 'node20', format: 'cjs', logLevel: 'error' });
     model = writeTinyModel(path.join(tmp, 'a'));
     other = writeTinyModel(path.join(tmp, 'b'), { hidden: 12, seed: 3 });
   });
@@ -115,7 +115,7 @@ describe('completion worker (through CompletionClient)', function () {
     assert.ok(c && !c.reason, JSON.stringify(c));
     // without force, a worse save of the same model is kept out
     const ck = path.join(tmp, 'b', 'model.safetensors');
-    const { loadCheckpoint, saveCheckpoint } = await import('../../src/node/checkpoint-file');
+    const { loadCheckpoint, saveCheckpoint } = await import('../../src/model-files/checkpoint-file');
     const worse = loadCheckpoint(ck);
     worse.training = { ...worse.training, steps: 20, valBpcHistory: [[2000, 4.5]] };
     saveCheckpoint(ck, worse);

@@ -3,13 +3,13 @@
 // outside the vocabulary).
 import { strict as assert } from 'node:assert';
 import { decode, StepSource } from '../../src/complete/decode';
-import { CompletionEngine, CompletionRequest } from '../../src/complete/engine';
+import { CompletionEngine, CompletionRequest } from '../../src/complete/completer';
 import { finishCompletion, lineContext, openBrackets, startsAfterIndent } from '../../src/complete/rules';
 import { decodeSettings, DecodeSettings } from '../../src/complete/settings';
 import { Stepper } from '../../src/engine/stepper';
-import { CompletionModel } from '../../src/complete/model';
+import { CompletionModel } from '../../src/complete/completion-model';
 import { warmMixer } from '../../src/complete/score';
-import { LogisticMixer } from '../../src/engine/mixer';
+import { LogisticMixer } from '../../src/complete/mixer';
 import { CODE, HEADER, tinyModel, tinyParts } from './complete-fixture';
 
 /** Counts the characters every Stepper reads (one by one or primed in blocks) while fn runs. */

@@ -10,19 +10,19 @@ import { auc, aucFromOrder, pearson, PearsonSums, sortOrder } from '../../src/ce
 import { DenseDesign, OneHotDesign, fitProbe, scoreProbe } from '../../src/cells/probe';
 import { discoverCells } from '../../src/cells/discover';
 import { createRefKernels } from '../../src/engine/kernels-ref';
-import { modelFromCheckpoint } from '../../src/node/load-model';
+import { modelFromCheckpoint } from '../../src/model-files/load-model';
 import { Rng } from '../../src/engine/rng';
 import { CharRNN } from '../../src/engine/model';
 import { Stepper } from '../../src/engine/stepper';
 import { BlockTracer } from '../../src/cells/block-tracer';
 import { DocAnalyzer } from '../../src/cells/doc-analysis';
 import { traceCells } from '../../src/cells/trace';
-import { loadCheckpoint, saveCheckpoint } from '../../src/node/checkpoint-file';
-import type { InferReply, InferRequest } from '../../src/worker/infer-protocol';
-import { BINS, binColor, binOf } from '../../src/extension/cells-messages';
-import { cellsPanelHtml } from '../../src/extension/cells-html';
+import { loadCheckpoint, saveCheckpoint } from '../../src/model-files/checkpoint-file';
+import type { InferReply, InferRequest } from '../../src/cells/protocol';
+import { BINS, binColor, binOf } from '../../src/extension/cells/panel-messages';
+import { cellsPanelHtml } from '../../src/extension/cells/html';
 import { panelStylesheets } from '../../src/extension/webview-page';
-import { codePointLength, codePointLineStarts, commonPrefixCodePoints } from '../../src/extension/cells-text';
+import { codePointLength, codePointLineStarts, commonPrefixCodePoints } from '../../src/extension/cells/text';
 import { COLUMN_CELL, QUOTE_CELL, handBuiltCheckpoint, quoteHeavyCode } from '../fixtures/cells/hand-model';
 
 const f32 = (a: number[]) => Float32Array.from(a);
@@ -277,8 +277,8 @@ describe('traces for the panel: block tracer, document analysis, inference worke
     this.timeout(120_000);
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lstm-lens-infer-'));
     try {
-      const workerPath = path.join(tmp, 'infer-worker.js');
-      await esbuild.build({ entryPoints: [path.join(__dirname, '../../src/worker/infer-worker.ts')], bundle: true, platform: 'node', target: 'node20', format: 'cjs', outfile: workerPath, logLevel: 'warning' });
+      const workerPath = path.join(tmp, 'cells-worker.js');
+      await esbuild.build({ entryPoints: [path.join(__dirname, '../../src/cells/worker.ts')], bundle: true, platform: 'node', target: 'node20', format: 'cjs', outfile: workerPath, logLevel: 'warning' });
       const ws = path.join(tmp, 'ws');
       fs.mkdirSync(ws);
       for (let i = 0; i < 12; i++) fs.writeFileSync(path.join(ws, `f${i}.js`), quoteHeavyCode(60, 70 + i));

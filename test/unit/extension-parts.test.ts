@@ -4,10 +4,10 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ModelStore } from '../../src/extension/model-store';
-import { TrainingHistory } from '../../src/extension/training-history';
-import { saveCheckpoint } from '../../src/node/checkpoint-file';
-import { includeFilter } from '../../src/worker/include-filter';
+import { ModelStore } from '../../src/model-files/model-store';
+import { TrainingHistory } from '../../src/extension/training/history';
+import { saveCheckpoint } from '../../src/model-files/checkpoint-file';
+import { includeFilter } from '../../src/corpus/include-filter';
 import { paramLayout } from '../../src/engine/params';
 import type { ModelConfig } from '../../src/engine/config';
 

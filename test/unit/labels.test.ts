@@ -7,7 +7,7 @@
 import { strict as assert } from 'node:assert';
 import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
-import { labelText, labelTextWithLexer, languageFromPath, type CharLabels } from '../../src/cells/labels';
+import { labelText, labelTextWithLexer, languageFromPath, type CharLabels } from '../../src/cells/labels/labels';
 
 const TAGS: Record<string, keyof CharLabels> = {
   q: 'quote', Q: 'quoteInner', c: 'comment', C: 'commentInner', i: 'if', I: 'ifInner', d: 'indentDepth', l: 'indentLevel',
@@ -415,7 +415,7 @@ d000000011110
     it('falls back to the lexer when tree-sitter cannot load (no crash)', () => {
       const root = path.resolve(__dirname, '..', '..');
       const script = `
-        const m = require('./src/cells/labels.ts');
+        const m = require('./src/cells/labels/labels.ts');
         m.setTreeSitterDir(require('node:path').join(require('node:os').tmpdir(), 'no-such-tree-sitter-dir'));
         m.labelText('if (a) { s = "x"; }', 'typescript').then((l) => console.log(JSON.stringify([l.source, Array.from(l.quote).join('')])));`;
       const out = execFileSync(process.execPath, ['--import', 'tsx', '-e', script], { cwd: root, encoding: 'utf8' });

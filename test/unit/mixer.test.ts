@@ -1,6 +1,6 @@
 // The logistic mixer: learns whom to trust, per context, online; snapshots; serialization.
 import { strict as assert } from 'node:assert';
-import { LogisticMixer, mixerContext, charClass, MIXER_CONTEXTS } from '../../src/engine/mixer';
+import { LogisticMixer, mixerContext, charClass, MIXER_CONTEXTS } from '../../src/complete/mixer';
 import { Rng } from '../../src/engine/rng';
 
 const V = 16;

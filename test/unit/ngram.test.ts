@@ -1,6 +1,6 @@
 // The Kneser-Ney character n-gram against a naive, independently written reference.
 import { strict as assert } from 'node:assert';
-import { CharNGram } from '../../src/engine/ngram';
+import { CharNGram } from '../../src/complete/ngram';
 import { Rng } from '../../src/engine/rng';
 
 const CODE = `export function clamp(x: number, lo: number, hi: number): number {

@@ -7,7 +7,7 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { listFiles, PackageManager } from '@vscode/vsce';
-import { GRAMMAR_FILES } from '../../src/cells/languages';
+import { GRAMMAR_FILES } from '../../src/cells/labels/languages';
 
 const { ROOT, stageVsix } = require('../harness/code-server.js') as { ROOT: string; stageVsix: () => string };
 
@@ -16,12 +16,10 @@ const { ROOT, stageVsix } = require('../harness/code-server.js') as { ROOT: stri
  *  code it runs, so a new worker or stylesheet that is left out of the package fails here. */
 function namesLoadedBySource(): string[] {
   const names = new Set<string>();
-  for (const dir of ['src/extension', 'src/node', 'src/worker', 'src/engine', 'src/cells', 'src/complete']) {
-    const abs = path.join(ROOT, dir);
-    if (!fs.existsSync(abs)) continue;
-    for (const f of fs.readdirSync(abs).filter((f) => f.endsWith('.ts'))) {
-      for (const m of fs.readFileSync(path.join(abs, f), 'utf8').matchAll(/'([\w.-]+\.(?:js|css|wasm))'/g)) names.add(m[1]);
-    }
+  const src = path.join(ROOT, 'src');
+  for (const f of fs.readdirSync(src, { recursive: true, encoding: 'utf8' })) {
+    if (!f.endsWith('.ts') || f.startsWith(`cli${path.sep}`) || f.includes(`${path.sep}assembly${path.sep}`)) continue;
+    for (const m of fs.readFileSync(path.join(src, f), 'utf8').matchAll(/'([\w.-]+\.(?:js|css|wasm))'/g)) names.add(m[1]);
   }
   return [...names];
 }
@@ -54,7 +52,7 @@ describe('the .vsix contents (vsce listFiles)', function () {
     const main = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { main: string }).main;
     const required = [
       path.posix.normalize(main),
-      ...['train-worker', 'infer-worker', 'complete-worker', 'grad-worker'].map((w) => `dist/${w}.js`),
+      ...['training-worker', 'cells-worker', 'completion-worker', 'grad-worker'].map((w) => `dist/${w}.js`),
       ...['scalar', 'simd', 'relaxed'].map((v) => `dist/kernels-${v}.wasm`),
       'dist/tree-sitter/tree-sitter.wasm',
       ...[...new Set(Object.values(GRAMMAR_FILES))].map((stem) => `dist/tree-sitter/tree-sitter-${stem}.wasm`),

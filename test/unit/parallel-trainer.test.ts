@@ -9,7 +9,7 @@ import { createWasmKernelsSync } from '../../src/engine/kernels-wasm';
 import { CharRNN } from '../../src/engine/model';
 import { Rng } from '../../src/engine/rng';
 import { StepResult, Trainer } from '../../src/engine/trainer';
-import { ParallelTrainer, ParallelTrainerOptions, streamRanges } from '../../src/node/parallel-trainer';
+import { ParallelTrainer, ParallelTrainerOptions, streamRanges } from '../../src/training/parallel-trainer';
 
 const V = 20;
 
@@ -137,15 +137,22 @@ describe('ParallelTrainer', function () {
   });
 
   describe('a thread that dies mid-step fails the run with one clear message', () => {
-    const workerSource = resolve(__dirname, '../../src/worker/grad-worker.ts');
+    const workerSource = resolve(__dirname, '../../src/training/grad-worker.ts');
+    const modelSource = resolve(__dirname, '../../src/engine/model.ts');
     let dir = '';
     before(() => { dir = mkdtempSync(join(tmpdir(), 'grad-worker-fault-')); });
     after(() => rmSync(dir, { recursive: true, force: true }));
-    /** A worker script that runs the real worker with `fault` injected into thread 1's 2nd step. */
+    /** A worker script that runs the real worker with `fault` injected into thread 1's 2nd chunk:
+     *  it patches the engine's CharRNN.trainChunk (which the compute threads call) before loading it. */
     const faultyWorker = (name: string, fault: string) => {
       const file = join(dir, `${name}.ts`);
-      writeFileSync(file, `const { gradWorkerHooks } = require(${JSON.stringify(workerSource)});\n` +
-        `gradWorkerHooks.beforeStep = (thread: number, step: number) => { if (thread === 1 && step === 2) { ${fault} } };\n`);
+      writeFileSync(file, `const { workerData } = require('node:worker_threads');\n` +
+        `const { CharRNN } = require(${JSON.stringify(modelSource)});\n` +
+        `if (workerData.role === 'grad-compute' && workerData.index === 1) {\n` +
+        `  const real = CharRNN.prototype.trainChunk; let calls = 0;\n` +
+        `  CharRNN.prototype.trainChunk = function (...args: unknown[]) { if (++calls === 2) { ${fault} } return real.apply(this, args); };\n` +
+        `}\n` +
+        `require(${JSON.stringify(workerSource)});\n`);
       return file;
     };
     const cases: [string, string, RegExp, ParallelTrainerOptions['resourceLimits']?][] = [

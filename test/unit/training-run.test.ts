@@ -8,7 +8,7 @@ import { createRefKernels } from '../../src/engine/kernels-ref';
 import { CharRNN } from '../../src/engine/model';
 import { Rng } from '../../src/engine/rng';
 import { Trainer } from '../../src/engine/trainer';
-import { EVAL_SHARE, runTraining } from '../../src/node/training-run';
+import { EVAL_SHARE, runTraining } from '../../src/training/run-loop';
 
 const TEXT = 'if (a) { return "b"; } // c\n'.repeat(40);
 

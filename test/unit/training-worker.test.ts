@@ -7,9 +7,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as esbuild from 'esbuild';
-import { AlreadyTrainingError, RunOutcome, StartedMessage, TrainingController } from '../../src/extension/training-controller';
-import { loadCheckpoint } from '../../src/node/checkpoint-file';
-import type { TrainJob } from '../../src/worker/protocol';
+import { AlreadyTrainingError, RunOutcome, StartedMessage, TrainingController } from '../../src/extension/training/controller';
+import { loadCheckpoint } from '../../src/model-files/checkpoint-file';
+import type { TrainJob } from '../../src/training/protocol';
 
 const ROOT = path.join(__dirname, '..', '..');
 let tmp: string;
@@ -59,10 +59,10 @@ describe('training worker (through TrainingController)', function () {
     // The worker runs as a bundle, as in the extension; grad-worker.js sits beside it for threads > 1.
     const out = path.join(tmp, 'dist');
     await esbuild.build({
-      entryPoints: { 'train-worker': path.join(ROOT, 'src/worker/train-worker.ts'), 'grad-worker': path.join(ROOT, 'src/worker/grad-worker.ts') },
+      entryPoints: { 'training-worker': path.join(ROOT, 'src/training/worker.ts'), 'grad-worker': path.join(ROOT, 'src/training/grad-worker.ts') },
       outdir: out, bundle: true, platform: 'node', target: 'node20', format: 'cjs', logLevel: 'error',
     });
-    workerPath = path.join(out, 'train-worker.js');
+    workerPath = path.join(out, 'training-worker.js');
   });
 
   after(() => fs.rmSync(tmp, { recursive: true, force: true }));

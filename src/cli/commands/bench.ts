@@ -14,8 +14,8 @@ import { CharRNN } from '../../engine/model';
 import { Rng } from '../../engine/rng';
 import { Stepper } from '../../engine/stepper';
 import { StepResult, Trainer } from '../../engine/trainer';
-import { pickKernels } from '../../node/kernels';
-import { defaultThreadCount, ParallelTrainer } from '../../node/parallel-trainer';
+import { pickKernels } from '../../runtime/kernels';
+import { defaultThreadCount, ParallelTrainer } from '../../training/parallel-trainer';
 import { OptionTable, parseCommandLine, UsageError } from '../args';
 
 export const benchOptions: OptionTable = {

@@ -4,9 +4,9 @@
 // `cells` metadata (the file is rewritten atomically; nothing else in it changes).
 import { discoverCells, type DiscoveredCell } from '../../cells/discover';
 import { readCellTexts } from '../../cells/read-cell-texts';
-import { storeDiscoveredCells } from '../../cells/store';
-import { loadModel } from '../../node/load-model';
-import { pickKernels } from '../../node/kernels';
+import { storeDiscoveredCells } from '../../cells/cell-list';
+import { loadModel } from '../../model-files/load-model';
+import { pickKernels } from '../../runtime/kernels';
 import { OptionTable, parseCommandLine, required, UsageError } from '../args';
 
 export const cellsOptions: OptionTable = {

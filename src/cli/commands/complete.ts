@@ -9,12 +9,12 @@
 // corpus header does (it primes the model with the language); `suffix` is the text after the
 // cursor, for the rules that suppress repeats. A bad line gets {"id", "error"} and the rest go on.
 import * as readline from 'node:readline';
-import { CompletionEngine } from '../../complete/engine';
+import { CompletionEngine } from '../../complete/completer';
 import { loadCompletionModel } from '../../complete/load';
 import { warmMixer } from '../../complete/score';
 import { decodeSettings, DecodeSettings } from '../../complete/settings';
 import { fileHeader } from '../../corpus/build';
-import { pickKernels } from '../../node/kernels';
+import { pickKernels } from '../../runtime/kernels';
 import { OptionTable, parseCommandLine, required, UsageError } from '../args';
 
 export const completeOptions: OptionTable = {

@@ -2,8 +2,8 @@
 import { loadCompletionModel } from '../../complete/load';
 import { scoreStreams, warmMixer } from '../../complete/score';
 import { evaluateStreams } from '../../engine/eval';
-import { loadModel } from '../../node/load-model';
-import { pickKernels } from '../../node/kernels';
+import { loadModel } from '../../model-files/load-model';
+import { pickKernels } from '../../runtime/kernels';
 import { OptionTable, parseCommandLine, required, UsageError } from '../args';
 import { readTexts } from '../read-texts';
 

@@ -1,7 +1,7 @@
 // lstm-lens sample --model FILE [--prime TEXT] [--length N] [--temperature T] [--seed S]
 import { sample as sampleIds } from '../../engine/sample';
-import { loadModel } from '../../node/load-model';
-import { pickKernels } from '../../node/kernels';
+import { loadModel } from '../../model-files/load-model';
+import { pickKernels } from '../../runtime/kernels';
 import { OptionTable, parseCommandLine, required } from '../args';
 
 export const sampleOptions: OptionTable = {

@@ -5,8 +5,8 @@
 import { readCellTexts } from '../../cells/read-cell-texts';
 import { cellKey, parseCellRefs, traceCells } from '../../cells/trace';
 import { Stepper } from '../../engine/stepper';
-import { loadModel } from '../../node/load-model';
-import { pickKernels } from '../../node/kernels';
+import { loadModel } from '../../model-files/load-model';
+import { pickKernels } from '../../runtime/kernels';
 import { OptionTable, parseCommandLine, required, UsageError } from '../args';
 
 export const traceOptions: OptionTable = { model: { kind: 'string' }, raw: { kind: 'flag' }, cells: { kind: 'string' }, json: { kind: 'flag' } };

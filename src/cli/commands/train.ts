@@ -2,11 +2,11 @@
 import { existsSync, statSync } from 'node:fs';
 import { DEFAULT_TRAIN, ModelConfig, OptimizerName } from '../../engine/config';
 import { CorpusNGramWriter, streamsAsFiles } from '../../complete/load';
-import { saveCheckpoint } from '../../node/checkpoint-file';
-import { BackendChoice, pickKernels } from '../../node/kernels';
-import { defaultThreadCount } from '../../node/parallel-trainer';
-import { runTraining } from '../../node/training-run';
-import { CorruptCheckpointError, prepareSession } from '../../node/training-session';
+import { saveCheckpoint } from '../../model-files/checkpoint-file';
+import { BackendChoice, pickKernels } from '../../runtime/kernels';
+import { defaultThreadCount } from '../../training/parallel-trainer';
+import { runTraining } from '../../training/run-loop';
+import { CorruptCheckpointError, prepareSession } from '../../training/session';
 import { OptionTable, parseCommandLine, required, UsageError } from '../args';
 import { createProgressSink } from '../progress';
 import { readTexts } from '../read-texts';

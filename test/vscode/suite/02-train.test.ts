@@ -3,7 +3,7 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
-import { loadCheckpoint } from '../../../src/node/checkpoint-file';
+import { loadCheckpoint } from '../../../src/model-files/checkpoint-file';
 import { clean, getApi, messagesSince, waitFor } from '../helpers';
 
 describe('Train on Workspace', () => {

@@ -1,8 +1,8 @@
 // Stop saves and ends a run; Resume continues the stored model where it stopped.
 import { strict as assert } from 'node:assert';
 import * as vscode from 'vscode';
-import { loadCheckpoint } from '../../../src/node/checkpoint-file';
-import type { StartedMessage } from '../../../src/extension/training-controller';
+import { loadCheckpoint } from '../../../src/model-files/checkpoint-file';
+import type { StartedMessage } from '../../../src/extension/training/controller';
 import { clean, getApi, messagesSince, waitFor } from '../helpers';
 
 describe('Stop and Resume Training', () => {

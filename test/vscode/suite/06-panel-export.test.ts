@@ -5,7 +5,7 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { loadCheckpoint } from '../../../src/node/checkpoint-file';
+import { loadCheckpoint } from '../../../src/model-files/checkpoint-file';
 import { getApi, messagesSince, waitFor } from '../helpers';
 
 /** The files in a folder and their bytes. */

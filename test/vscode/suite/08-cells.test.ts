@@ -10,8 +10,8 @@ import * as path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import * as vscode from 'vscode';
 import type { DiscoveredCell } from '../../../src/cells/discover';
-import { readDiscoveredCells } from '../../../src/cells/store';
-import { loadCheckpoint, saveCheckpoint } from '../../../src/node/checkpoint-file';
+import { readDiscoveredCells } from '../../../src/cells/cell-list';
+import { loadCheckpoint, saveCheckpoint } from '../../../src/model-files/checkpoint-file';
 import { COLUMN_CELL, QUOTE_CELL, handBuiltCheckpoint, quoteHeavyCode } from '../../fixtures/cells/hand-model';
 import { clean, getApi, waitFor } from '../helpers';
 

@@ -6,7 +6,7 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { saveCheckpoint } from '../../../src/node/checkpoint-file';
+import { saveCheckpoint } from '../../../src/model-files/checkpoint-file';
 import { handBuiltCheckpoint } from '../../fixtures/cells/hand-model';
 import { getApi, messagesSince } from '../helpers';
 

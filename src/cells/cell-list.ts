@@ -2,8 +2,8 @@
 // atomically with everything else as it was (the optimizer sidecar is not touched: its step
 // stamp still matches), read back with the entries checked one by one.
 import { encodeCheckpoint } from '../engine/checkpoint';
-import { loadCheckpoint } from '../node/checkpoint-file';
-import { writeFileAtomic } from '../node/atomic-write';
+import { loadCheckpoint } from '../model-files/checkpoint-file';
+import { writeFileAtomic } from '../model-files/atomic-write';
 import { CELL_LABELS, type CellLabel, type DiscoveredCell } from './discover';
 
 /** Replaces the checkpoint's discovered cells; tensors, vocabulary, config and training stay. */

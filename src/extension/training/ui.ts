@@ -1,12 +1,12 @@
 // Keeps the status bar, the Training panel and its history in step with the controller's
 // events and the stored model. Owns no state of its own beyond what it displays.
-import type { ModelSummary } from './model-store';
+import type { ModelSummary } from '../../model-files/model-store';
 import type { StatusBar, IdleState } from './status-bar';
-import type { TrainingController, ProgressMessage, CorpusMessage, StartedMessage } from './training-controller';
-import type { TrainingHistory } from './training-history';
-import type { TrainingPanel } from './training-panel';
+import type { TrainingController, ProgressMessage, CorpusMessage, StartedMessage } from './controller';
+import type { TrainingHistory } from './history';
+import type { TrainingPanel } from './panel';
 import type { PanelStatus } from './panel-messages';
-import { bpc, clock, compact, plural } from './format';
+import { bpc, clock, compact, plural } from '../format';
 
 export class TrainingUi {
   private idle: IdleState = 'none';

@@ -1,9 +1,9 @@
 // The status bar item: what training is doing (state, validation bits per char, chars/s, time
 // left) or how good the stored model is; a click opens the Training panel.
 import * as vscode from 'vscode';
-import type { ModelSummary } from './model-store';
-import type { LiveRun } from './training-controller';
-import { bpc, clock, compact } from './format';
+import type { ModelSummary } from '../../model-files/model-store';
+import type { LiveRun } from './controller';
+import { bpc, clock, compact } from '../format';
 
 export type IdleState = 'none' | 'ready' | 'stopped' | 'failed';
 

@@ -36,7 +36,7 @@ import type { Kernels } from '../engine/kernels';
 import type { CharRNN, RecurrentState } from '../engine/model';
 import type { Rng } from '../engine/rng';
 import { StepResult, Trainer, TrainerExport } from '../engine/trainer';
-import type { StepTrainer } from './training-run';
+import type { StepTrainer } from './run-loop';
 
 export interface ParallelTrainerOptions {
   /** Compute threads, this one included (default: defaultThreadCount()); at most one per stream. */
@@ -381,11 +381,11 @@ function sharedFloats(n: number): Float32Array {
   return new Float32Array(new SharedArrayBuffer(4 * n));
 }
 
-/** dist/grad-worker.js next to this bundle; from the sources (tsx), src/worker/grad-worker.ts. */
+/** dist/grad-worker.js next to this bundle; from the sources (tsx), src/training/grad-worker.ts. */
 function defaultWorkerScript(): string {
   const bundled = join(__dirname, 'grad-worker.js');
   if (existsSync(bundled)) return bundled;
-  const source = join(__dirname, '..', 'worker', 'grad-worker.ts');
+  const source = join(__dirname, 'grad-worker.ts');
   if (existsSync(source)) return source;
   throw new Error(`The training thread script is missing: ${bundled} was not built.`);
 }

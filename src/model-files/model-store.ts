@@ -9,8 +9,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ngramPathFor } from '../complete/ngram-file';
 import { Checkpoint, decodeCheckpoint } from '../engine/checkpoint';
-import { loadCheckpointAsync, trainingStatePath } from '../node/checkpoint-file';
-import { isTempFileOf, writeFileAtomicAsync } from '../node/atomic-write';
+import { loadCheckpointAsync, trainingStatePath } from './checkpoint-file';
+import { isTempFileOf, writeFileAtomicAsync } from './atomic-write';
 
 export interface ModelSummary {
   cell: string;

@@ -3,10 +3,10 @@
 // RunOutcome. No vscode import: the UI (status bar, notification, panel, messages) listens.
 //
 // The extension host's thread never runs training math: everything numeric happens in the
-// worker (dist/train-worker.js), including sampling from a stored model.
+// worker (dist/training-worker.js), including sampling from a stored model.
 import { EventEmitter } from 'node:events';
 import { Worker } from 'node:worker_threads';
-import type { FailureCode, HostMessage, SampleJob, TrainJob, WorkerMessage } from '../worker/protocol';
+import type { FailureCode, HostMessage, SampleJob, TrainJob, WorkerMessage } from '../../training/protocol';
 
 export type Phase = 'idle' | 'collecting' | 'training' | 'stopping';
 

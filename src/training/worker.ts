@@ -1,4 +1,4 @@
-// The training worker (dist/train-worker.js): a worker_threads entry that does everything
+// The training worker (dist/training-worker.js): a worker_threads entry that does everything
 // numeric for the extension, so the extension host's thread stays free for the editor.
 //
 //   workerData  a WorkerJob (protocol.ts): 'train' collects the corpus, builds or resumes the
@@ -14,12 +14,12 @@ import { buildCorpus, collectCorpus } from '../corpus';
 import { describeSkips, NoUsableTextError } from '../corpus/skips';
 import { CorpusNGramWriter } from '../complete/load';
 import { sample } from '../engine/sample';
-import { saveCheckpoint } from '../node/checkpoint-file';
-import { pickKernels } from '../node/kernels';
-import { loadModel } from '../node/load-model';
-import { runTraining } from '../node/training-run';
-import { CorruptCheckpointError, NotEnoughTextError, PreparedSession, prepareSession } from '../node/training-session';
-import { includeFilter } from './include-filter';
+import { saveCheckpoint } from '../model-files/checkpoint-file';
+import { pickKernels } from '../runtime/kernels';
+import { loadModel } from '../model-files/load-model';
+import { runTraining } from './run-loop';
+import { CorruptCheckpointError, NotEnoughTextError, PreparedSession, prepareSession } from './session';
+import { includeFilter } from '../corpus/include-filter';
 import type { FailureCode, HostMessage, SampleJob, SkipTally, TrainJob, WorkerMessage } from './protocol';
 
 const port = parentPort!;

@@ -7,9 +7,9 @@
 // at most `timeoutMs` of no suggestions, and a crashed one is started again at the next request.
 import { EventEmitter } from 'node:events';
 import { Worker } from 'node:worker_threads';
-import type { CompletionItem } from '../complete/engine';
-import type { CompletionHostMessage, CompletionWorkerMessage, LoadedInfo, TextChange } from '../complete/protocol';
-import type { DecodeSettings } from '../complete/settings';
+import type { CompletionItem } from '../../complete/completer';
+import type { CompletionHostMessage, CompletionWorkerMessage, LoadedInfo, TextChange } from '../../complete/protocol';
+import type { DecodeSettings } from '../../complete/settings';
 
 export interface CompletionClientOptions {
   workerPath: string;

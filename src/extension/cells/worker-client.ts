@@ -1,8 +1,8 @@
-// The extension host's handle on the inference worker (dist/infer-worker.js): starts it on first
+// The extension host's handle on the inference worker (dist/cells-worker.js): starts it on first
 // use, sends requests, hands replies to a listener, and restarts it when it dies. All numeric work
 // for the cell-activation panel happens in the worker, never on the extension host's thread.
 import { Worker } from 'node:worker_threads';
-import type { InferReply, InferRequest } from '../worker/infer-protocol';
+import type { InferReply, InferRequest } from '../../cells/protocol';
 
 export class InferWorkerClient {
   private worker: Worker | undefined;

@@ -8,9 +8,9 @@
 // than that, and it bounds the first request's cost. Lines far from the cursor are primed a
 // block at a time (a state saved at each line start, and every `chunk` characters along a long
 // line); the last `learnTail` characters are read one by one, and the mixer learns from them.
-import { LogisticMixer } from '../engine/mixer';
+import { LogisticMixer } from './mixer';
 import { decode, StepSource } from './decode';
-import type { CompletionModel } from './model';
+import type { CompletionModel } from './completion-model';
 import { MixturePredictor, PredictorState } from './predictor';
 import { finishCompletion, lineContext, openBrackets, startsAfterIndent } from './rules';
 import type { DecodeSettings } from './settings';

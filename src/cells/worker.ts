@@ -1,4 +1,4 @@
-// The inference worker (dist/infer-worker.js): a worker_threads entry that runs the model for the
+// The inference worker (dist/cells-worker.js): a worker_threads entry that runs the model for the
 // cell-activation panel, so the extension host's thread never does: cell values over the open
 // document (the range in view first, then all of it, again after each edit), the model's next-
 // character guesses on hover, gate saturation, and cell discovery on the workspace's held-out
@@ -6,17 +6,17 @@
 import * as fs from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import { buildCorpus, collectCorpus, fileHeader } from '../corpus';
-import { discoverCells } from '../cells/discover';
-import { DocAnalyzer } from '../cells/doc-analysis';
-import { languageFromPath } from '../cells/labels';
-import { readDiscoveredCells } from '../cells/store';
+import { discoverCells } from './discover';
+import { DocAnalyzer } from './doc-analysis';
+import { languageFromPath } from './labels/labels';
+import { readDiscoveredCells } from './cell-list';
 import { encodeCheckpoint } from '../engine/checkpoint';
-import { writeFileAtomic } from '../node/atomic-write';
-import { loadCheckpoint } from '../node/checkpoint-file';
-import { pickKernels } from '../node/kernels';
-import { LoadedModel, modelFromCheckpoint } from '../node/load-model';
-import { includeFilter } from './include-filter';
-import type { DiscoverCorpus, InferReply, InferRequest, ModelInfo } from './infer-protocol';
+import { writeFileAtomic } from '../model-files/atomic-write';
+import { loadCheckpoint } from '../model-files/checkpoint-file';
+import { pickKernels } from '../runtime/kernels';
+import { LoadedModel, modelFromCheckpoint } from '../model-files/load-model';
+import { includeFilter } from '../corpus/include-filter';
+import type { DiscoverCorpus, InferReply, InferRequest, ModelInfo } from './protocol';
 
 const port = parentPort!;
 const post = (m: InferReply) => port.postMessage(m);

@@ -13,9 +13,9 @@ import { CharRNN } from '../engine/model';
 import { Rng } from '../engine/rng';
 import { Trainer, TrainerExport } from '../engine/trainer';
 import { Vocab, buildVocab, vocabFromChars } from '../corpus/vocab';
-import { loadCheckpoint, loadTrainingState } from './checkpoint-file';
+import { loadCheckpoint, loadTrainingState } from '../model-files/checkpoint-file';
 import { ParallelTrainer } from './parallel-trainer';
-import type { StepTrainer } from './training-run';
+import type { StepTrainer } from './run-loop';
 
 export interface SessionSettings {
   cell: ModelConfig['cell'];

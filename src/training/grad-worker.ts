@@ -1,5 +1,5 @@
 // The gradient worker (dist/grad-worker.js): the other threads of ParallelTrainer
-// (src/node/parallel-trainer.ts has the protocol and the shared-memory layout).
+// (parallel-trainer.ts has the protocol and the shared-memory layout).
 //
 //   role 'grad-supervisor'  spawns the compute threads 1..N−1, reports 'ready' when all have
 //                           built their replica, and watches them: a thread that throws, exits or
@@ -17,10 +17,7 @@ import { createWasmKernelsSync, WasmVariant } from '../engine/kernels-wasm';
 import { Rng } from '../engine/rng';
 import {
   Command, copyStreams, Ctrl, GradWorkerData, GradWorkerMessage, reportFailure, spawnGradWorker,
-} from '../node/parallel-trainer';
-
-/** Test seam: a wrapper script may set these before the worker starts (on the next tick). */
-export const gradWorkerHooks: { beforeStep?: (thread: number, step: number) => void } = {};
+} from './parallel-trainer';
 
 function post(m: GradWorkerMessage): void {
   parentPort!.postMessage(m);
@@ -68,7 +65,7 @@ function compute(d: GradWorkerData): void {
   const full = { h: s.hiddenH, c: s.hiddenC };
   const myGrads = s.grads.subarray((w - 1) * P, w * P);
   // The first command bumps SEQ from 0; it may come before this thread reaches its wait.
-  let seen = 0, steps = 0;
+  let seen = 0;
   post({ type: 'ready' });
   parentPort!.unref();   // nothing comes by message: the thread ends when the loop does
 
@@ -76,7 +73,6 @@ function compute(d: GradWorkerData): void {
     Atomics.wait(s.ctrl, Ctrl.SEQ, seen);
     seen = Atomics.load(s.ctrl, Ctrl.SEQ);
     if (Atomics.load(s.ctrl, Ctrl.CMD) === Command.EXIT) return;
-    gradWorkerHooks.beforeStep?.(w, ++steps);
 
     // this thread's columns of the (T, B) chunk -> (T, Bw)
     const T = s.ctrl[Ctrl.T];
@@ -105,8 +101,9 @@ function kernelsNamed(name: string): Kernels {
   throw new Error(`A training thread cannot run the "${name}" kernels.`);
 }
 
-// Started as a worker of ParallelTrainer: run on the next tick, after a wrapper set its hooks.
+// Started as a worker of ParallelTrainer.
 const data = workerData as GradWorkerData | undefined;
 if (!isMainThread && (data?.role === 'grad-supervisor' || data?.role === 'grad-compute')) {
-  setImmediate(() => (data.role === 'grad-supervisor' ? supervise(data) : compute(data)));
+  if (data.role === 'grad-supervisor') supervise(data);
+  else compute(data);
 }

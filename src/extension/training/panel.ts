@@ -4,11 +4,11 @@
 // Security: a strict Content-Security-Policy (no remote anything; scripts only with this
 // page's nonce; styles from the extension's media folder), local resources restricted to
 // dist/media and media, and the webview script sets every text with textContent.
-import { panelStylesheets, webviewPage } from './webview-page';
+import { panelStylesheets, webviewPage } from '../webview-page';
 import * as vscode from 'vscode';
 import { randomBytes } from 'node:crypto';
 import type { FromPanel, PanelSample, PanelStatus, ToPanel } from './panel-messages';
-import type { TrainingHistory } from './training-history';
+import type { TrainingHistory } from './history';
 
 export class TrainingPanel implements vscode.Disposable {
   static readonly viewType = 'lstmLens.training';

@@ -1,7 +1,7 @@
 // What completions predict with: the char-RNN, its vocabulary, and (when training stored one) the
 // character n-gram of the training corpus over the same ids. Plus the per-id facts decoding asks
 // about (is it a newline, whitespace, a bracket), computed once.
-import type { CharNGram } from '../engine/ngram';
+import type { CharNGram } from './ngram';
 import type { CharRNN } from '../engine/model';
 import type { Vocab } from '../corpus/vocab';
 

@@ -3,14 +3,14 @@
 // workspace is trusted, no run is going on, a model exists) and answers with one clear message.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { TrainJob } from '../worker/protocol';
-import { bpc, compact, plural } from './format';
-import type { ModelStore, ModelSummary } from './model-store';
-import type { Notifier } from './notify';
+import type { TrainJob } from '../../training/protocol';
+import { bpc, compact, plural } from '../format';
+import type { ModelStore, ModelSummary } from '../../model-files/model-store';
+import type { Notifier } from '../notify';
 import { readTrainingSettings } from './settings';
-import type { TrainingController, RunOutcome, CorpusMessage, StartedMessage } from './training-controller';
-import type { TrainingPanel } from './training-panel';
-import type { TrainingUi } from './training-ui';
+import type { TrainingController, RunOutcome, CorpusMessage, StartedMessage } from './controller';
+import type { TrainingPanel } from './panel';
+import type { TrainingUi } from './ui';
 
 const SAVE_EVERY_MS = 60_000;
 

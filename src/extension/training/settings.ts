@@ -1,7 +1,7 @@
 // The lstmLens.* settings (documented in package.json contributes.configuration), read into
 // the shapes the training worker takes.
 import * as vscode from 'vscode';
-import type { CorpusSettings, RunSettings } from '../worker/protocol';
+import type { CorpusSettings, RunSettings } from '../../training/protocol';
 
 export interface TrainingSettings {
   run: RunSettings;

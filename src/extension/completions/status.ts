@@ -1,7 +1,7 @@
 // The status bar item of completions: on or off (a click toggles), and why nothing is offered
 // when there is no usable model.
 import * as vscode from 'vscode';
-import type { LoadedInfo } from '../complete/protocol';
+import type { LoadedInfo } from '../../complete/protocol';
 
 export class CompletionStatus implements vscode.Disposable {
   readonly item = vscode.window.createStatusBarItem('lstmLens.completions', vscode.StatusBarAlignment.Right, 100);

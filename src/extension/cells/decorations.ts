@@ -2,7 +2,7 @@
 // decoration type per colour bin, set on the lines in view (and a margin around them), runs of
 // characters of the same bin merged into one range.
 import * as vscode from 'vscode';
-import { BINS, binColor, binOf } from './cells-messages';
+import { BINS, binColor, binOf } from './panel-messages';
 
 const MARGIN_LINES = 100;
 

@@ -1,7 +1,7 @@
 // The cell-activation panel's page: the shared webview shell (strict CSP, nonce'd script) around
 // the static skeleton that media/cells-panel.ts fills in. No vscode import, so the benchmark
 // can load the same page in a plain browser.
-import { webviewPage } from './webview-page';
+import { webviewPage } from '../webview-page';
 
 export interface CellsHtmlOptions {
   nonce: string;

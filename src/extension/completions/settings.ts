@@ -2,7 +2,7 @@
 // `enabled` is language-overridable ("[python]": { "lstmLens.completions.enabled": false }), so
 // it is read for the document's language.
 import * as vscode from 'vscode';
-import { decodeSettings, DecodeSettings } from '../complete/settings';
+import { decodeSettings, DecodeSettings } from '../../complete/settings';
 
 export interface CompletionUserSettings {
   /** On for this document's language. */

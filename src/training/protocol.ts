@@ -1,4 +1,4 @@
-// The typed messages between the extension host and the training worker (dist/train-worker.js).
+// The typed messages between the extension host and the training worker (dist/training-worker.js).
 //
 //   host --workerData--> worker   a WorkerJob: what to do (train, or sample from a stored model)
 //   host --postMessage-> worker   HostMessage: stop, or a sample from the model being trained

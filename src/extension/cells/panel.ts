@@ -13,20 +13,20 @@ import * as path from 'node:path';
 import * as fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
-import { fileHeader } from '../corpus/build';
-import { EXACT_LIMIT, WARMUP } from '../cells/doc-analysis';
-import type { DiscoveredCell } from '../cells/discover';
-import { describeCell } from '../cells/store';
-import type { CellRef } from '../cells/trace';
-import type { InferReply, ModelInfo } from '../worker/infer-protocol';
-import { HeatmapDecorations } from './cells-decorations';
-import { codePointLength, codePointLineStarts, commonPrefixCodePoints } from './cells-text';
-import type { CellOption, FromCellsPanel, PanelModel, PanelState, ToCellsPanel } from './cells-messages';
-import { cellsPanelHtml } from './cells-html';
-import { panelStylesheets } from './webview-page';
-import { InferWorkerClient } from './cells-worker-client';
-import type { ModelStore } from './model-store';
-import { readTrainingSettings } from './settings';
+import { fileHeader } from '../../corpus/build';
+import { EXACT_LIMIT, WARMUP } from '../../cells/doc-analysis';
+import type { DiscoveredCell } from '../../cells/discover';
+import { describeCell } from '../../cells/cell-list';
+import type { CellRef } from '../../cells/trace';
+import type { InferReply, ModelInfo } from '../../cells/protocol';
+import { HeatmapDecorations } from './decorations';
+import { codePointLength, codePointLineStarts, commonPrefixCodePoints } from './text';
+import type { CellOption, FromCellsPanel, PanelModel, PanelState, ToCellsPanel } from './panel-messages';
+import { cellsPanelHtml } from './html';
+import { panelStylesheets } from '../webview-page';
+import { InferWorkerClient } from './worker-client';
+import type { ModelStore } from '../../model-files/model-store';
+import { readTrainingSettings } from '../training/settings';
 
 /** Above this many UTF-16 units a document is not shown at all (VS Code itself stops syncing at 50 MB). */
 const HARD_LIMIT = 20 * 1024 * 1024;
@@ -99,7 +99,7 @@ export class CellsPanel implements vscode.Disposable {
     private readonly training?: TrainingEvents,
     private readonly runCommand: (command: string) => void = (c) => void vscode.commands.executeCommand(c),
   ) {
-    this.client = new InferWorkerClient(path.join(extensionUri.fsPath, 'dist', 'infer-worker.js'), (m) => this.timed(`worker:${m.type}`, () => this.onWorker(m)));
+    this.client = new InferWorkerClient(path.join(extensionUri.fsPath, 'dist', 'cells-worker.js'), (m) => this.timed(`worker:${m.type}`, () => this.onWorker(m)));
     // A training run that ends replaces the model (and drops its cells): look again.
     training?.on('end', () => { if (this.panel) void this.refreshModel(); });
     // Reset or Import replaced or deleted the model: drop the one shown at once.

@@ -1,4 +1,4 @@
-// The typed messages between the extension host and the inference worker (dist/infer-worker.js),
+// The typed messages between the extension host and the inference worker (dist/cells-worker.js),
 // which computes everything the cell-activation panel shows, off the extension host's thread.
 //
 //   host --postMessage-> worker   InferRequest
@@ -7,8 +7,8 @@
 // Positions are code-point indices into the document's text (the model reads code points).
 // Plain structured-clone data; nothing here imports vscode.
 import type { CellType } from '../engine/config';
-import type { DiscoveredCell } from '../cells/discover';
-import type { CellRef } from '../cells/trace';
+import type { DiscoveredCell } from './discover';
+import type { CellRef } from './trace';
 
 export interface ModelInfo {
   cell: CellType;

@@ -1,4 +1,4 @@
-// The completion worker (dist/complete-worker.js): every completion is computed here, never on
+// The completion worker (dist/completion-worker.js): every completion is computed here, never on
 // the extension host's thread. It keeps a copy of each open document's text (sent whole once,
 // then as edits), the loaded model and its completion engine (with the per-document state
 // cache), and answers requests in the order they come. After a model loads, its mixer learns its
@@ -10,14 +10,14 @@
 // Nothing a message carries can end the worker: a failure becomes a result with reason 'error'
 // or a 'load-failed' message.
 import { parentPort } from 'node:worker_threads';
-import { CompletionEngine } from '../complete/engine';
-import { LogisticMixer } from '../engine/mixer';
-import { StreamScorer } from '../complete/score';
-import { loadCompletionModel } from '../complete/load';
-import type { CompletionModel } from '../complete/model';
-import type { CompletionHostMessage, CompletionWorkerMessage, LoadedInfo } from '../complete/protocol';
-import { decodeSettings } from '../complete/settings';
-import { pickKernels } from '../node/kernels';
+import { CompletionEngine } from './completer';
+import { LogisticMixer } from './mixer';
+import { StreamScorer } from './score';
+import { loadCompletionModel } from './load';
+import type { CompletionModel } from './completion-model';
+import type { CompletionHostMessage, CompletionWorkerMessage, LoadedInfo } from './protocol';
+import { decodeSettings } from './settings';
+import { pickKernels } from '../runtime/kernels';
 
 const port = parentPort!;
 const post = (m: CompletionWorkerMessage) => port.postMessage(m);
