@@ -8,6 +8,7 @@
 // .wasm files beside it) so that two versions can be measured alternately on the same machine.
 // Time is the process's CPU time (process.cpuUsage): on a shared, loaded machine wall-clock
 // time mostly measures the neighbours. Needs `npm run build` (dist/kernels-*.wasm).
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { ModelConfig, TrainConfig } from '../src/engine/config';
 import type { Kernels } from '../src/engine/kernels';
@@ -53,7 +54,9 @@ async function main(): Promise<void> {
   const { DEFAULT_TRAIN } = await import(`${engineDir}/config.ts`);
   const kernels: Kernels = backend === 'ref'
     ? (await import(`${engineDir}/kernels-ref.ts`)).createRefKernels()
-    : (await import(`${engineDir}/kernels-wasm.ts`)).createWasmKernelsSync();
+    : existsSync(`${engineDir}/../runtime/wasm-kernels.ts`)
+      ? (await import(`${engineDir}/../runtime/wasm-kernels.ts`)).loadWasmKernelsSync()
+      : (await import(`${engineDir}/kernels-wasm.ts`)).createWasmKernelsSync();   // a checkout from before src/runtime
   console.log(`engine ${engineDir}, kernels ${kernels.name}, CPU time`);
 
   const randomText = (n: number, seed: number) => {

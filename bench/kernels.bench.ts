@@ -9,7 +9,7 @@
 // Time is CPU time of this process (process.cpuUsage), best of several runs: on a shared
 // machine wall-clock time mostly measures the neighbours. Needs `npm run build` (dist/*.wasm).
 import { createRefKernels } from '../src/engine/kernels-ref';
-import { createWasmKernelsSync, enableRelaxedSimd, supportedWasmVariants } from '../src/engine/kernels-wasm';
+import { loadWasmKernelsSync, enableRelaxedSimd, supportedWasmVariants } from '../src/runtime/wasm-kernels';
 import type { Kernels } from '../src/engine/kernels';
 
 const quick = process.argv.includes('--quick');
@@ -60,7 +60,7 @@ const shapes: Shape[] = [
 
 enableRelaxedSimd();   // Node 20: switch on the V8 flag at run time, as createWasmKernels does
 const backends: Kernels[] = [createRefKernels()];
-for (const variant of supportedWasmVariants()) backends.push(createWasmKernelsSync({ variant }));
+for (const variant of supportedWasmVariants()) backends.push(loadWasmKernelsSync({ variant }));
 const names = backends.map((k) => k.name);
 if (!supportedWasmVariants().includes('relaxed')) console.log('(relaxed SIMD is not available in this runtime)');
 

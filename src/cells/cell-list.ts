@@ -1,17 +1,6 @@
-// Discovered cells in the checkpoint's `cells` metadata: written by rewriting the model file
-// atomically with everything else as it was (the optimizer sidecar is not touched: its step
-// stamp still matches), read back with the entries checked one by one.
-import { encodeCheckpoint } from '../engine/checkpoint';
-import { loadCheckpoint } from '../model-files/checkpoint-file';
-import { writeFileAtomic } from '../model-files/atomic-write';
+// The discovered cells a checkpoint lists (its `cells` metadata, written by model-files'
+// storeCells): read back with the entries checked one by one, and named for the panel.
 import { CELL_LABELS, type CellLabel, type DiscoveredCell } from './discover';
-
-/** Replaces the checkpoint's discovered cells; tensors, vocabulary, config and training stay. */
-export function storeDiscoveredCells(checkpointPath: string, cells: readonly DiscoveredCell[]): void {
-  const ck = loadCheckpoint(checkpointPath);
-  ck.cells = cells.map((c) => ({ ...c }));
-  writeFileAtomic(checkpointPath, encodeCheckpoint(ck));
-}
 
 /** The well-formed entries of a checkpoint's `cells` list for a model of this shape (others are dropped). */
 export function readDiscoveredCells(raw: unknown[] | undefined, shape: { layers: number; hidden: number }): DiscoveredCell[] {

@@ -10,9 +10,7 @@ import { discoverCells } from './discover';
 import { DocAnalyzer } from './doc-analysis';
 import { languageFromPath } from './labels/labels';
 import { readDiscoveredCells } from './cell-list';
-import { encodeCheckpoint } from '../engine/checkpoint';
-import { writeFileAtomic } from '../model-files/atomic-write';
-import { loadCheckpoint } from '../model-files/checkpoint-file';
+import { loadCheckpoint, storeCells } from '../model-files/checkpoint-file';
 import { pickKernels } from '../runtime/kernels';
 import { LoadedModel, modelFromCheckpoint } from '../model-files/load-model';
 import { includeFilter } from '../corpus/include-filter';
@@ -59,12 +57,8 @@ async function discover(id: number, checkpointPath: string, c: DiscoverCorpus): 
   const texts = files.map((f) => ({ text: f.text, header: fileHeader(f.relPath), languageId: languageFromPath(f.relPath) }));
   const r = await discoverCells(model.model, model.vocab, texts, { maxChars: c.maxChars, yieldEvery: () => new Promise((res) => setImmediate(res)) });
   // Store only into the model the cells were found on: a training run may have saved a newer one meanwhile.
-  const current = loadCheckpoint(checkpointPath);
-  let stored = false;
-  if (current.training.steps === info.steps) {
-    current.cells = r.cells.map((x) => ({ ...x }));
-    writeFileAtomic(checkpointPath, encodeCheckpoint(current));
-    stored = true;
+  const stored = storeCells(checkpointPath, r.cells, info.steps);
+  if (stored) {
     info.cells = r.cells;
     info.mtimeMs = fs.statSync(checkpointPath).mtimeMs;
   } else {

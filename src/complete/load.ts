@@ -7,7 +7,8 @@ import type { CharNGram } from './ngram';
 import { writeFileAtomic } from '../model-files/atomic-write';
 import { loadModel } from '../model-files/load-model';
 import { CompletionModel } from './completion-model';
-import { buildCorpusNGram, Calibration, decodeNGramFile, encodeNGramFile, extensionsOf, ngramPathFor, pickCalibration, vocabFingerprint } from './ngram-file';
+import { buildCorpusNGram, Calibration, decodeNGramFile, encodeNGramFile, extensionsOf, pickCalibration, vocabFingerprint } from './ngram-file';
+import { ngramPathFor } from '../model-files/paths';
 
 export interface LoadedCompletionModel {
   model: CompletionModel;

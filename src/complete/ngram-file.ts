@@ -54,11 +54,6 @@ export function pickCalibration(files: readonly { relPath: string; text: string 
   return out;
 }
 
-export function ngramPathFor(checkpointPath: string): string {
-  return checkpointPath.endsWith('.safetensors')
-    ? checkpointPath.slice(0, -'.safetensors'.length) + '.ngram.bin'
-    : checkpointPath + '.ngram.bin';
-}
 
 /** A short fingerprint of a vocabulary (FNV-1a over its characters, in order). */
 export function vocabFingerprint(chars: readonly string[]): string {

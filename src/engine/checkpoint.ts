@@ -17,7 +17,7 @@
 //   __metadata__  format "lstm-lens-state/1", meta (JSON object of the trainer's choosing)
 import { ModelConfig, TrainConfig, validateModelConfig } from './config';
 import { paramLayout, view } from './params';
-import { decodeSafetensors, encodeSafetensors, formatCount, DecodedTensor } from './safetensors';
+import { decodeSafetensors, decodeSafetensorsHeader, encodeSafetensors, formatCount, DecodedTensor } from './safetensors';
 
 export const CHECKPOINT_FORMAT = 'lstm-lens/1';
 export const TRAINING_STATE_FORMAT = 'lstm-lens-state/1';
@@ -75,9 +75,29 @@ export function encodeCheckpoint(ck: Checkpoint): Uint8Array {
   return encodeSafetensors(tensors, metadata);
 }
 
+/** A checkpoint without its weights: what its header says, checked as decodeCheckpoint checks it. */
+export type CheckpointHeader = Omit<Checkpoint, 'params'>;
+
 /** Decodes and validates a model file; throws one clear sentence when anything is off. */
 export function decodeCheckpoint(bytes: Uint8Array): Checkpoint {
   const { tensors, metadata } = decodeSafetensors(bytes);
+  const header = readHeader(metadata);
+  checkTensorShapes(new Map([...tensors].map(([name, t]) => [name, t.shape])), header.config);
+  const ck: Checkpoint = { ...header, params: readParams(tensors, header.config) };
+  return ck;
+}
+
+/** Validates a model file from its start (at least its safetensors header) and its size: config,
+ *  vocabulary, training history, tensor names and shapes, everything but the weights' values
+ *  (which decodeCheckpoint also checks to be finite). Cheap enough for a UI thread. */
+export function decodeCheckpointHeader(prefix: Uint8Array, fileLength: number): CheckpointHeader {
+  const { metadata, entries } = decodeSafetensorsHeader(prefix, fileLength);
+  const header = readHeader(metadata);
+  checkTensorShapes(new Map(entries.map((e) => [e.name, e.shape])), header.config);
+  return header;
+}
+
+function readHeader(metadata: Record<string, string>): CheckpointHeader {
   checkFormat(metadata.format, CHECKPOINT_FORMAT, 'model checkpoint');
 
   const rawConfig = parseJson(metadata.config, 'config');
@@ -114,11 +134,10 @@ export function decodeCheckpoint(bytes: Uint8Array): Checkpoint {
     cells = c;
   }
 
-  const params = readParams(tensors, config);
-  const ck: Checkpoint = { config, vocab, params, training };
-  if (train !== undefined) ck.train = train;
-  if (cells !== undefined) ck.cells = cells;
-  return ck;
+  const header: CheckpointHeader = { config, vocab, training };
+  if (train !== undefined) header.train = train;
+  if (cells !== undefined) header.cells = cells;
+  return header;
 }
 
 export function encodeTrainingState(state: TrainingState): Uint8Array {
@@ -196,22 +215,31 @@ function readTraining(raw: string | undefined): TrainingProgress {
   return out;
 }
 
-function readParams(tensors: Map<string, DecodedTensor>, config: ModelConfig): Float32Array {
+/** Every tensor the config needs, with its shape, and no other. */
+function checkTensorShapes(shapes: Map<string, number[]>, config: ModelConfig): void {
   const layout = paramLayout(config);
   const model = describeModel(config);
   for (const t of layout.tensors) {
-    if (!tensors.has(t.name)) throw new Error(`The checkpoint has no tensor ${t.name}, which ${model} needs.`);
+    if (!shapes.has(t.name)) throw new Error(`The checkpoint has no tensor ${t.name}, which ${model} needs.`);
   }
   const expected = new Set(layout.tensors.map((t) => t.name));
-  for (const name of tensors.keys()) {
+  for (const name of [...shapes.keys()].sort()) {
     if (!expected.has(name)) throw new Error(`The checkpoint holds an unexpected tensor ${name}, which ${model} does not have.`);
   }
+  for (const t of layout.tensors) {
+    const got = shapes.get(t.name)!;
+    if (got.length !== t.shape.length || got.some((d, i) => d !== t.shape[i])) {
+      throw new Error(`Tensor ${t.name} has shape [${got.join(', ')}] but ${model} needs [${t.shape.join(', ')}].`);
+    }
+  }
+}
+
+/** The weights, flat in paramLayout order (shapes already checked), each checked to be finite. */
+function readParams(tensors: Map<string, DecodedTensor>, config: ModelConfig): Float32Array {
+  const layout = paramLayout(config);
   const params = new Float32Array(layout.total);
   for (const t of layout.tensors) {
     const got = tensors.get(t.name)!;
-    if (got.shape.length !== t.shape.length || got.shape.some((d, i) => d !== t.shape[i])) {
-      throw new Error(`Tensor ${t.name} has shape [${got.shape.join(', ')}] but ${model} needs [${t.shape.join(', ')}].`);
-    }
     checkFinite(t.name, got.data, 'checkpoint');
     params.set(got.data, t.offset);
   }

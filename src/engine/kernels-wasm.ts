@@ -17,8 +17,9 @@
 // backend per model/session. A kernel argument is turned into a pointer through its byteOffset,
 // after checking that it is a view of this backend's memory.
 //
-// The engine imports no Node module: where the host is Node, the .wasm files are read through
-// process.getBuiltinModule('fs'); elsewhere pass `wasmBytes`.
+// The engine imports no Node module and reads no file: the host hands in the module bytes
+// (`wasmBytes`) and, where it can, a way to set V8 flags (src/runtime/wasm-kernels.ts does both
+// on Node, from the dist/ folder).
 import type { CellType } from './config';
 import type { InferenceMatrix, Kernels } from './kernels';
 
@@ -27,18 +28,16 @@ export type WasmVariant = 'relaxed' | 'simd' | 'scalar';
 export interface WasmKernelsOptions {
   /** Which build to run; 'auto' (default) takes the fastest the runtime validates. */
   variant?: 'auto' | WasmVariant;
-  /** Folder holding kernels-*.wasm; default: next to this bundle, else <repo>/dist. */
-  wasmDir?: string;
-  /** The module bytes for a variant, for hosts without a file system (overrides wasmDir). */
-  wasmBytes?: (variant: WasmVariant) => Uint8Array;
+  /** The module bytes of a variant (the host reads kernels-<variant>.wasm). */
+  wasmBytes: (variant: WasmVariant) => Uint8Array;
   /** Called once per process when no SIMD build can run and the scalar one is used instead. */
   onFallback?: (msg: string) => void;
   /** Largest heap in MiB (default 4096, the wasm32 limit). The address range is reserved up front. */
   maxMemoryMB?: number;
   /** On Node 20, relaxed SIMD is implemented but behind --experimental-wasm-relaxed-simd: with
-   *  'auto' the flag is switched on at run time (v8.setFlagsFromString; it only affects modules
-   *  compiled afterwards). Default true; false leaves V8's flags alone. */
-  enableRelaxedFlag?: boolean;
+   *  'auto' the flag is switched on at run time through this (Node's v8.setFlagsFromString; it
+   *  only affects modules compiled afterwards). Absent: V8's flags are left alone. */
+  setV8Flag?: (flag: string) => void;
 }
 
 export interface WasmKernels extends Kernels {
@@ -74,14 +73,12 @@ export function supportedWasmVariants(): WasmVariant[] {
 }
 
 /** Switches on V8's relaxed-SIMD flag where it exists but is off (Node 20); true if it now validates. */
-export function enableRelaxedSimd(): boolean {
+export function enableRelaxedSimd(setV8Flag: (flag: string) => void): boolean {
   if (validates(RELAXED_PROBE)) return true;
   try {
-    const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
-    const v8 = proc?.getBuiltinModule?.('v8') as { setFlagsFromString(f: string): void } | undefined;
-    v8?.setFlagsFromString('--experimental-wasm-relaxed-simd');
+    setV8Flag('--experimental-wasm-relaxed-simd');
   } catch {
-    // not Node, or the flags are frozen: stay with SIMD128
+    // the flags are frozen: stay with SIMD128
   }
   return validates(RELAXED_PROBE);
 }
@@ -91,51 +88,13 @@ function validates(bytes: Uint8Array): boolean {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Finding and reading the .wasm files (Node hosts)
-
-interface NodeFs { existsSync(p: string): boolean; readFileSync(p: string): Uint8Array }
-interface NodePath { join(...p: string[]): string; dirname(p: string): string }
-
-function nodeModules(): { fs: NodeFs; path: NodePath } {
-  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
-  if (!proc?.getBuiltinModule) {
-    throw new Error('Cannot read the WebAssembly kernels without Node\'s file system (Node ≥ 20.16); pass wasmBytes to createWasmKernels.');
-  }
-  return { fs: proc.getBuiltinModule('fs') as NodeFs, path: proc.getBuiltinModule('path') as NodePath };
-}
-
-/** The folder holding kernels-<variant>.wasm: opts.wasmDir, else next to this file (dist/ in the
- *  bundles), else a dist/ folder found walking up from here (tests run from src/ through tsx). */
-export function findWasmDir(wasmDir?: string): string {
-  const { fs, path } = nodeModules();
-  const has = (dir: string) => fs.existsSync(path.join(dir, 'kernels-scalar.wasm'));
-  if (wasmDir) {
-    if (!has(wasmDir)) throw new Error(`No kernels-*.wasm in ${wasmDir}; run \`npm run build\` to compile the WebAssembly kernels.`);
-    return wasmDir;
-  }
-  const here = typeof __dirname === 'string' ? __dirname : '.';
-  if (has(here)) return here;
-  for (let dir = here; ; dir = path.dirname(dir)) {
-    if (has(path.join(dir, 'dist'))) return path.join(dir, 'dist');
-    if (path.dirname(dir) === dir) break;
-  }
-  throw new Error('The WebAssembly kernels (dist/kernels-*.wasm) are missing; run `npm run build` first.');
-}
-
-function readWasm(variant: WasmVariant, opts: WasmKernelsOptions): Uint8Array {
-  if (opts.wasmBytes) return opts.wasmBytes(variant);
-  const { fs, path } = nodeModules();
-  return fs.readFileSync(path.join(findWasmDir(opts.wasmDir), `kernels-${variant}.wasm`));
-}
-
-// ---------------------------------------------------------------------------------------------
 // Creating a backend
 
 let fallbackReported = false;
 
 function chooseVariant(opts: WasmKernelsOptions): WasmVariant {
   const want = opts.variant ?? 'auto';
-  if ((want === 'auto' || want === 'relaxed') && opts.enableRelaxedFlag !== false) enableRelaxedSimd();
+  if ((want === 'auto' || want === 'relaxed') && opts.setV8Flag) enableRelaxedSimd(opts.setV8Flag);
   const supported = supportedWasmVariants();
   if (want !== 'auto') {
     if (!supported.includes(want)) {
@@ -153,15 +112,15 @@ function chooseVariant(opts: WasmKernelsOptions): WasmVariant {
 }
 
 /** The WebAssembly kernels, compiled synchronously (workers and the CLI want a sync setup). */
-export function createWasmKernelsSync(opts: WasmKernelsOptions = {}): WasmKernels {
+export function createWasmKernelsSync(opts: WasmKernelsOptions): WasmKernels {
   const variant = chooseVariant(opts);
-  return instantiate(variant, new WebAssembly.Module(readWasm(variant, opts) as BufferSource), opts);
+  return instantiate(variant, new WebAssembly.Module(opts.wasmBytes(variant) as BufferSource), opts);
 }
 
 /** The WebAssembly kernels, compiled off the main thread where the runtime does so. */
-export async function createWasmKernels(opts: WasmKernelsOptions = {}): Promise<WasmKernels> {
+export async function createWasmKernels(opts: WasmKernelsOptions): Promise<WasmKernels> {
   const variant = chooseVariant(opts);
-  return instantiate(variant, await WebAssembly.compile(readWasm(variant, opts) as BufferSource), opts);
+  return instantiate(variant, await WebAssembly.compile(opts.wasmBytes(variant) as BufferSource), opts);
 }
 
 interface Exports {

@@ -76,15 +76,32 @@ export function encodeSafetensors(tensors: NamedTensor[], metadata: Record<strin
   return out;
 }
 
-/** Decodes a safetensors file of F32 tensors, or throws one clear sentence saying what is wrong. */
-export function decodeSafetensors(bytes: Uint8Array): DecodedSafetensors {
-  if (bytes.length === 0) throw new Error('The checkpoint file is empty.');
-  if (bytes.length < 8) {
-    throw new Error(`The file is not a safetensors checkpoint: it has only ${plural(bytes.length, 'byte')}, fewer than the 8 bytes of its header length.`);
+/** A header: the metadata and where each tensor's bytes are (offsets from the data's start). */
+export interface SafetensorsHeader {
+  metadata: Record<string, string>;
+  /** 8 + header length: where the tensor data starts in the file */
+  dataStart: number;
+  entries: { name: string; shape: number[]; begin: number; end: number }[];
+}
+
+/** Bytes of a file's start that decodeSafetensorsHeader needs: the 8-byte length, then the header. */
+export function headerLength(first8: Uint8Array): number {
+  if (first8.length < 8) return 8;
+  const n = new DataView(first8.buffer, first8.byteOffset, 8).getBigUint64(0, true);
+  return n > BigInt(MAX_HEADER_BYTES) ? 8 : 8 + Number(n);
+}
+
+/** Checks a safetensors file from its start alone (`prefix`: at least the header; `fileLength`:
+ *  the whole file's size): header, metadata, dtypes, shapes, and that the tensors tile the data
+ *  exactly. Reads no tensor value. Throws one clear sentence saying what is wrong. */
+export function decodeSafetensorsHeader(prefix: Uint8Array, fileLength: number): SafetensorsHeader {
+  if (fileLength === 0) throw new Error('The checkpoint file is empty.');
+  if (fileLength < 8) {
+    throw new Error(`The file is not a safetensors checkpoint: it has only ${plural(fileLength, 'byte')}, fewer than the 8 bytes of its header length.`);
   }
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const dv = new DataView(prefix.buffer, prefix.byteOffset, prefix.byteLength);
   const headerLen64 = dv.getBigUint64(0, true);
-  const available = bytes.length - 8;
+  const available = fileLength - 8;
   if (headerLen64 > BigInt(available)) {
     throw new Error(`The file is not a safetensors checkpoint or is truncated: its first 8 bytes give a header of ${formatCount(Number(headerLen64))} bytes but only ${plural(available, 'byte')} follow.`);
   }
@@ -93,10 +110,11 @@ export function decodeSafetensors(bytes: Uint8Array): DecodedSafetensors {
     throw new Error(`The checkpoint's header is ${formatCount(headerLen)} bytes, more than the ${formatCount(MAX_HEADER_BYTES)} a safetensors file may have.`);
   }
   if (headerLen < 2) throw new Error(`The file is not a safetensors checkpoint: its header is ${plural(headerLen, 'byte')} long, too short for a JSON object.`);
+  if (prefix.length < 8 + headerLen) throw new Error('The checkpoint changed while it was being read.');
 
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + headerLen));
+    text = new TextDecoder('utf-8', { fatal: true }).decode(prefix.subarray(8, 8 + headerLen));
   } catch {
     throw new Error('The file is not a safetensors checkpoint: its header is not valid UTF-8 text.');
   }
@@ -132,9 +150,13 @@ export function decodeSafetensors(bytes: Uint8Array): DecodedSafetensors {
   if (expected < dataLen) {
     throw new Error(`The checkpoint has ${plural(dataLen - expected, 'unexpected byte')} after its last tensor.`);
   }
+  return { metadata, dataStart: 8 + headerLen, entries };
+}
 
+/** Decodes a safetensors file of F32 tensors, or throws one clear sentence saying what is wrong. */
+export function decodeSafetensors(bytes: Uint8Array): DecodedSafetensors {
+  const { metadata, dataStart, entries } = decodeSafetensorsHeader(bytes, bytes.length);
   const tensors = new Map<string, DecodedTensor>();
-  const dataStart = 8 + headerLen;
   const byName = [...entries].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const e of byName) {
     tensors.set(e.name, { shape: e.shape, data: readF32(bytes, dataStart + e.begin, (e.end - e.begin) / 4) });

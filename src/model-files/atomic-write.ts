@@ -4,18 +4,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { tempPathFor as tempPathNamed } from './paths';
 
-/** The temp file's name: hidden, beside the target, unique per process and call. */
-function tempPathFor(target: string): string {
-  return path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-}
-
-/** Whether `name` (a file name in the target's folder) is a temp file of a write to `target`
- *  that never finished (a crash between writing and renaming leaves one behind). */
-export function isTempFileOf(target: string, name: string): boolean {
-  const prefix = `.${path.basename(target)}.`;
-  return name.startsWith(prefix) && /^\d+\.[0-9a-f]{8}\.tmp$/.test(name.slice(prefix.length));
-}
+const tempPathFor = (target: string) => tempPathNamed(target, randomBytes(4).toString('hex'));
 
 export function writeFileAtomic(target: string, bytes: Uint8Array): void {
   const tmp = tempPathFor(target);

@@ -1,16 +1,20 @@
-// The workspace's model on disk: <storageUri>/model.safetensors, with its optimizer state
-// (model.state.safetensors) and the n-gram counts completions use (model.ngram.bin) beside it.
-// Reading validates the whole file; a file that fails is never deleted, only renamed aside
-// (model.safetensors.corrupt-<time>), so nothing is lost and the next run starts clean.
-// Emits 'changed' when a command replaced or deleted the model (import, reset), so that the
-// parts holding it in memory drop it at once.
+// The workspace's model: <storageUri>/model.safetensors and its sidecars (paths.ts), through the
+// file operations of checkpoint-file.ts. No vscode import.
+//
+// Reading (at activation and after every run, on the extension host's thread) validates the
+// header only; the weights are read, and checked to be finite, by the workers that use them. A
+// file that fails is never deleted, only renamed aside (model.safetensors.corrupt-<time>), so
+// nothing is lost and the next run starts clean. Emits 'changed' when a command replaced or
+// deleted the model (import, reset), so that the parts holding it in memory drop it at once.
 import { EventEmitter } from 'node:events';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ngramPathFor } from '../complete/ngram-file';
-import { Checkpoint, decodeCheckpoint } from '../engine/checkpoint';
-import { loadCheckpointAsync, trainingStatePath } from './checkpoint-file';
-import { isTempFileOf, writeFileAtomicAsync } from './atomic-write';
+import { CheckpointHeader, decodeCheckpoint } from '../engine/checkpoint';
+import { writeFileAtomicAsync } from './atomic-write';
+import { existingModelFiles, loadCheckpointAsync, moveAside as moveAsideFiles, readCheckpointHeader, removeModelFiles } from './checkpoint-file';
+import { MODEL_FILE } from './paths';
+
+export { MODEL_FILE };
 
 export interface ModelSummary {
   cell: string;
@@ -27,10 +31,8 @@ export interface ModelSummary {
 
 export type StoredModel =
   | { state: 'none' }
-  | { state: 'ok'; summary: ModelSummary; checkpoint: Checkpoint }
+  | { state: 'ok'; summary: ModelSummary }
   | { state: 'corrupt'; reason: string; movedTo: string };
-
-export const MODEL_FILE = 'model.safetensors';
 
 export class ModelStore extends EventEmitter {
   /** dir is undefined when no folder is open (VS Code gives no workspace storage then). */
@@ -52,13 +54,12 @@ export class ModelStore extends EventEmitter {
     return !!this.modelPath && fs.existsSync(this.modelPath);
   }
 
-  /** Reads and validates the stored model; a corrupt one is moved aside and reported as such. */
+  /** Reads and validates the stored model's header; a corrupt one is moved aside and reported as such. */
   async read(): Promise<StoredModel> {
     const file = this.modelPath;
     if (!file || !fs.existsSync(file)) return { state: 'none' };
     try {
-      const checkpoint = await loadCheckpointAsync(file);
-      return { state: 'ok', checkpoint, summary: summarize(checkpoint) };
+      return { state: 'ok', summary: summarize(await readCheckpointHeader(file)) };
     } catch (e) {
       const reason = (e as Error).message;
       return { state: 'corrupt', reason, movedTo: this.moveAside() };
@@ -67,31 +68,18 @@ export class ModelStore extends EventEmitter {
 
   /** Renames the model (and its sidecar) to *.corrupt-<time>; returns the model's new path. */
   moveAside(): string {
-    const file = this.modelPath!;
-    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-    const target = `${file}.corrupt-${stamp}`;
-    if (fs.existsSync(file)) fs.renameSync(file, target);
-    const sidecar = trainingStatePath(file);
-    if (fs.existsSync(sidecar)) fs.renameSync(sidecar, `${sidecar}.corrupt-${stamp}`);
-    return target;
+    return moveAsideFiles(this.modelPath!);
   }
 
-  /** The files of the stored model that exist: the model, its optimizer state, its n-gram counts,
-   *  and temp files that an interrupted write of any of them left behind. Files moved aside as
-   *  corrupt are not the model's any more and are kept. */
+  /** The files of the stored model that exist (existingModelFiles). */
   modelFiles(): string[] {
-    const file = this.modelPath;
-    if (!file || !fs.existsSync(this.dir!)) return [];
-    const own = [file, trainingStatePath(file), ngramPathFor(file)];
-    return fs.readdirSync(this.dir!)
-      .filter((name) => own.some((f) => name === path.basename(f) || isTempFileOf(f, name)))
-      .map((name) => path.join(this.dir!, name));
+    return this.modelPath ? existingModelFiles(this.modelPath) : [];
   }
 
   /** Deletes every file of the stored model (modelFiles), nothing else; whether there was a model. */
   reset(): boolean {
     const had = this.exists();
-    for (const f of this.modelFiles()) fs.rmSync(f, { force: true });
+    if (this.modelPath) removeModelFiles(this.modelPath);
     this.emit('changed');
     return had;
   }
@@ -118,7 +106,7 @@ export class ModelStore extends EventEmitter {
    *  file of the old model as it was. */
   async importFrom(source: string): Promise<ModelSummary> {
     const bytes = await fs.promises.readFile(source);
-    let checkpoint: Checkpoint;
+    let checkpoint: CheckpointHeader;
     try {
       checkpoint = decodeCheckpoint(bytes);   // the very bytes that are stored
     } catch (e) {
@@ -128,7 +116,7 @@ export class ModelStore extends EventEmitter {
     const file = this.modelPath!;
     await writeFileAtomicAsync(file, bytes);   // the old checkpoint is whole until this rename
     try {
-      for (const f of this.modelFiles()) if (f !== file) fs.rmSync(f, { force: true });
+      removeModelFiles(file, file);
     } finally {
       this.emit('changed');   // the checkpoint did change, even if a stale file could not be removed
     }
@@ -136,7 +124,7 @@ export class ModelStore extends EventEmitter {
   }
 }
 
-export function summarize(ck: Checkpoint): ModelSummary {
+export function summarize(ck: CheckpointHeader): ModelSummary {
   const h = ck.training.valBpcHistory;
   return {
     cell: ck.config.cell, layers: ck.config.layers, hidden: ck.config.hidden, vocabSize: ck.config.vocabSize,

@@ -2,6 +2,7 @@
 // built and load, else the plain TypeScript reference (correct, about ten times slower).
 import type { Kernels } from '../engine/kernels';
 import { createRefKernels } from '../engine/kernels-ref';
+import { loadWasmKernelsSync } from './wasm-kernels';
 
 export type BackendChoice = 'auto' | 'wasm' | 'ref';
 
@@ -11,9 +12,7 @@ export function pickKernels(choice: BackendChoice = 'auto'): PickedKernels {
   if (choice === 'ref') return { kernels: createRefKernels(), description: 'reference (TypeScript)' };
   let notice: string | undefined;
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const wasm = require('../engine/kernels-wasm') as typeof import('../engine/kernels-wasm');
-    const k = wasm.createWasmKernelsSync({ onFallback: (m: string) => { notice = m; } });
+    const k = loadWasmKernelsSync({ onFallback: (m: string) => { notice = m; } });
     return { kernels: k, description: `WebAssembly (${k.variant})`, fallbackReason: notice };
   } catch (e) {
     if (choice === 'wasm') throw e;

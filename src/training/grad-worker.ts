@@ -13,7 +13,7 @@ import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { CharRNN } from '../engine/model';
 import type { Kernels } from '../engine/kernels';
 import { createRefKernels } from '../engine/kernels-ref';
-import { createWasmKernelsSync, WasmVariant } from '../engine/kernels-wasm';
+import { loadWasmKernelsSync, WasmVariant } from '../runtime/wasm-kernels';
 import { Rng } from '../engine/rng';
 import {
   Command, copyStreams, Ctrl, GradWorkerData, GradWorkerMessage, reportFailure, spawnGradWorker,
@@ -97,7 +97,7 @@ function compute(d: GradWorkerData): void {
 function kernelsNamed(name: string): Kernels {
   if (name === 'ref') return createRefKernels();
   const m = /^wasm-(relaxed|simd|scalar)$/.exec(name);
-  if (m) return createWasmKernelsSync({ variant: m[1] as WasmVariant });
+  if (m) return loadWasmKernelsSync({ variant: m[1] as WasmVariant });
   throw new Error(`A training thread cannot run the "${name}" kernels.`);
 }
 

@@ -10,17 +10,13 @@
 // exits on its own; anything it does not catch (or running out of heap) reaches the host as the
 // Worker's 'error' event.
 import { parentPort, workerData } from 'node:worker_threads';
-import { buildCorpus, collectCorpus } from '../corpus';
-import { describeSkips, NoUsableTextError } from '../corpus/skips';
-import { CorpusNGramWriter } from '../complete/load';
+import { NoUsableTextError } from '../corpus/skips';
 import { sample } from '../engine/sample';
-import { saveCheckpoint } from '../model-files/checkpoint-file';
 import { pickKernels } from '../runtime/kernels';
 import { loadModel } from '../model-files/load-model';
-import { runTraining } from './run-loop';
-import { CorruptCheckpointError, NotEnoughTextError, PreparedSession, prepareSession } from './session';
-import { includeFilter } from '../corpus/include-filter';
-import type { FailureCode, HostMessage, SampleJob, SkipTally, TrainJob, WorkerMessage } from './protocol';
+import { NotEnoughTextError } from './session';
+import { CorruptCheckpointError, trainModel } from './train';
+import type { FailureCode, HostMessage, SampleJob, TrainJob, WorkerMessage } from './protocol';
 
 const port = parentPort!;
 const post = (m: WorkerMessage) => port.postMessage(m);
@@ -28,76 +24,41 @@ const fail = (code: FailureCode, message: string, detail?: string) => post({ typ
 
 async function train(job: TrainJob): Promise<void> {
   let stopRequested = false;
-  let session: PreparedSession | undefined;
+  let sampleNow: ((length: number, temperature: number) => string) | undefined;
   port.on('message', (m: HostMessage) => {
     if (m.type === 'stop') stopRequested = true;
-    else if (m.type === 'sample') post({ type: 'sample', id: m.id, text: session ? sampleText(session, m.length, m.temperature) : '' });
+    else if (m.type === 'sample') post({ type: 'sample', id: m.id, text: sampleNow ? sampleNow(m.length, m.temperature) : '' });
   });
 
-  // 1. The corpus: every workspace folder, the corpus rules, files.exclude, lstmLens.include.
-  const { corpus } = job;
-  const collected = await collectCorpus(corpus.roots, {
-    maxFileBytes: corpus.maxFileBytes, maxTotalBytes: corpus.maxTotalBytes, extraIgnore: corpus.extraIgnore,
-    include: includeFilter(corpus.include, corpus.roots.length > 1),
+  // The corpus of every workspace folder, the model stored in the workspace (resumed when it
+  // exists), the settings' budget: trainModel tells the run; this relays it to the host.
+  const result = await trainModel({
+    corpus: { kind: 'workspace', ...job.corpus }, checkpointPath: job.checkpointPath, resume: true,
+    settings: job.settings, budget: { minutes: job.budgetMs / 60_000 },
+    intervals: { progressEveryMs: job.progressEveryMs, evalEveryMs: job.evalEveryMs, sampleEveryMs: job.sampleEveryMs, saveEveryMs: job.saveEveryMs },
+  }, {
+    corpus: (c) => post({
+      type: 'corpus', files: c.files, chars: c.chars, trainFiles: c.trainFiles, valFiles: c.valFiles, skipped: c.skipped, skippedSummary: c.skippedSummary,
+    }),
+    started: ({ session: s, backend, sample: sampler }) => {
+      sampleNow = sampler;
+      const cfg = s.model.config;
+      post({
+        type: 'started', resumed: s.resumed, step: s.progress.steps, charsSeen: s.progress.charsSeen, params: s.model.params.length,
+        backend, threads: s.threads, config: { cell: cfg.cell, layers: cfg.layers, hidden: cfg.hidden, vocabSize: cfg.vocabSize },
+        valHistory: s.progress.valBpcHistory.slice(), settingsIgnored: s.settingsIgnored,
+      });
+    },
+    progress: (e) => post({
+      type: 'progress', step: e.step, epoch: e.epoch, charsSeen: e.charsSeen, charsPerSecond: e.charsPerSecond,
+      trainBpc: e.trainBpc, valBpc: e.valBpc, elapsedMs: e.elapsedMs, etaMs: e.etaMs, lr: e.lr, sample: e.sample,
+    }),
+    saved: (m) => post({ type: 'saved', ...m }),
+    notice: (message) => post({ type: 'notice', message }),
+    shouldStop: () => stopRequested,
   });
-  const split = buildCorpus(collected.files, { valFraction: corpus.valFraction, seed: corpus.seed });
-  const skipped: SkipTally = {};
-  for (const [reason, s] of Object.entries(collected.skipped)) if (s) skipped[reason] = s.count;
-  post({
-    type: 'corpus', files: collected.files.length, chars: collected.totalChars, trainFiles: split.trainFiles.length,
-    valFiles: split.valFiles.length, skipped, skippedSummary: describeSkips(collected.skipped),
-  });
-  if (stopRequested) return post({ type: 'done', reason: 'stopped', step: 0, charsSeen: 0 });
-
-  // 2. The model: resumed from the stored checkpoint when there is one, else new.
-  const picked = pickKernels('auto');
-  session = await prepareSession({
-    trainText: split.train, valTexts: split.val ? [split.val] : [], checkpointPath: job.checkpointPath,
-    kernels: picked.kernels, settings: job.settings,
-  });
-  if (picked.fallbackReason) post({ type: 'notice', message: picked.fallbackReason });
-  if (session.stateNotice) post({ type: 'notice', message: session.stateNotice });
-  const cfg = session.model.config;
-  post({
-    type: 'started', resumed: session.resumed, step: session.progress.steps, charsSeen: session.progress.charsSeen,
-    params: session.model.params.length, backend: picked.description, threads: session.threads, config: { cell: cfg.cell, layers: cfg.layers, hidden: cfg.hidden, vocabSize: cfg.vocabSize },
-    valHistory: session.progress.valBpcHistory.slice(), settingsIgnored: session.settingsIgnored,
-  });
-
-  // 3. Train until the budget ends or the host says stop; every save is atomic.
-  const s = session;
-  // the corpus n-gram that completions mix with the LSTM, written beside the checkpoint at its first save
-  const ngram = new CorpusNGramWriter(job.checkpointPath, s.data, s.vocab.chars, split.trainFiles,
-    collected.files.filter((f) => split.valFiles.includes(f.relPath)));
-  let result;
-  try {
-    result = await runTraining({
-      model: s.model, trainer: s.trainer, train: s.train, vocab: [...s.vocab.chars], val: s.val,
-      unkId: s.vocab.unkId, outOfVocabCodePoints: s.vocab.outOfVocabCodePoints,
-      budget: { minutes: job.budgetMs / 60_000 }, progress: s.progress,
-      save: (ck, state) => {
-        const failed = ngram.save();
-        if (failed) post({ type: 'notice', message: failed });
-        saveCheckpoint(job.checkpointPath, ck, state);
-        post({ type: 'saved', path: job.checkpointPath, step: ck.training.steps, charsSeen: ck.training.charsSeen });
-      },
-      onProgress: (e) => post({
-        type: 'progress', step: e.step, epoch: e.epoch, charsSeen: e.charsSeen, charsPerSecond: e.charsPerSecond,
-        trainBpc: e.trainBpc, valBpc: e.valBpc, elapsedMs: e.elapsedMs, etaMs: e.etaMs, lr: e.lr, sample: e.sample,
-      }),
-      onNotice: (message) => post({ type: 'notice', message }),
-      shouldStop: () => stopRequested,
-      progressEveryMs: job.progressEveryMs, evalEveryMs: job.evalEveryMs, sampleEveryMs: job.sampleEveryMs, saveEveryMs: job.saveEveryMs,
-    });
-  } finally {
-    await s.close();
-  }
+  if (!result.progress) return post({ type: 'done', reason: 'stopped', step: 0, charsSeen: 0 });
   post({ type: 'done', reason: result.reason, step: result.progress.steps, charsSeen: result.progress.charsSeen, valBpc: result.valBpc });
-}
-
-function sampleText(s: PreparedSession, length: number, temperature: number): string {
-  const ids = sample(s.model, { length, temperature, seed: (Date.now() >>> 0) });
-  return s.vocab.decode(ids.filter((id) => id !== s.vocab.unkId));
 }
 
 function sampleStored(job: SampleJob): void {

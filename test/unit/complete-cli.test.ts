@@ -7,13 +7,14 @@ import * as path from 'node:path';
 import * as esbuild from 'esbuild';
 import { CompletionEngine } from '../../src/complete/completer';
 import { loadCompletionModel } from '../../src/complete/load';
-import { decodeNGramFile, ngramPathFor, vocabFingerprint } from '../../src/complete/ngram-file';
+import { decodeNGramFile, vocabFingerprint } from '../../src/complete/ngram-file';
 import { decodeSettings } from '../../src/complete/settings';
 import { fileHeader } from '../../src/corpus/build';
 import { createRefKernels } from '../../src/engine/kernels-ref';
 import { loadCheckpoint } from '../../src/model-files/checkpoint-file';
 import { runCli } from './cli-run';
 import { CODE, writeTinyModel } from './complete-fixture';
+import { ngramPathFor } from '../../src/model-files/paths';
 
 const ROOT = path.join(__dirname, '..', '..');
 

@@ -20,9 +20,9 @@ import { Stepper } from '../../src/engine/stepper';
 import type { Kernels } from '../../src/engine/kernels';
 import { createRefKernels } from '../../src/engine/kernels-ref';
 import {
-  createWasmKernels, createWasmKernelsSync, enableRelaxedSimd, findWasmDir, supportedWasmVariants, type WasmKernels,
+  loadWasmKernels, loadWasmKernelsSync, enableRelaxedSimd, findWasmDir, supportedWasmVariants, type WasmKernels,
   type WasmVariant,
-} from '../../src/engine/kernels-wasm';
+} from '../../src/runtime/wasm-kernels';
 import { Rng } from '../../src/engine/rng';
 import { createOptimizer } from '../../src/engine/optim';
 import { clipGradNorm, gradNorm } from '../../src/engine/clip';
@@ -498,7 +498,7 @@ function matmulSuite(name: string, make: () => Kernels) {
   });
 }
 
-for (const v of variants) matmulSuite(`${v} variant`, () => createWasmKernelsSync({ variant: v }));
+for (const v of variants) matmulSuite(`${v} variant`, () => loadWasmKernelsSync({ variant: v }));
 
 describe('Stepper on the WebAssembly kernels (16-bit inference weights)', () => {
   const V = 30, H = 24;
@@ -514,7 +514,7 @@ describe('Stepper on the WebAssembly kernels (16-bit inference weights)', () => 
 
   for (const cell of ['lstm', 'gru', 'rnn'] as CellType[]) {
     it(`${cell}: logits within 1e-3 of the reference stepper over 700 characters; priming = feeding, exactly`, () => {
-      const a = new Stepper(model(cell, ref)), b = new Stepper(model(cell, createWasmKernelsSync({ variant: variants[0] })));
+      const a = new Stepper(model(cell, ref)), b = new Stepper(model(cell, loadWasmKernelsSync({ variant: variants[0] })));
       let worst = 0;
       for (const id of ids) {
         a.feed(id); b.feed(id);
@@ -523,7 +523,7 @@ describe('Stepper on the WebAssembly kernels (16-bit inference weights)', () => 
       }
       assert.ok(worst <= 1e-3, `${cell}: logits differ by up to ${worst}`);
       // priming runs the very same operations layer by layer: bit-identical
-      const c = new Stepper(model(cell, createWasmKernelsSync({ variant: variants[0] })));
+      const c = new Stepper(model(cell, loadWasmKernelsSync({ variant: variants[0] })));
       c.primeLayerwise(ids);
       assert.deepEqual(Array.from(c.saveState()), Array.from(b.saveState()));
       assert.deepEqual(Array.from(c.logits()), Array.from(b.logits()));
@@ -532,7 +532,7 @@ describe('Stepper on the WebAssembly kernels (16-bit inference weights)', () => 
   }
 
   it('follows the model\'s parameters: after a training step, after a load, and on refresh()', () => {
-    const m = model('lstm', createWasmKernelsSync({ variant: variants[0] }));
+    const m = model('lstm', loadWasmKernelsSync({ variant: variants[0] }));
     const s = new Stepper(m);
     // a stepper made now packs the current parameters: the reference for s, in s's state
     const fresh = () => { const f = new Stepper(m); f.loadState(s.saveState()); return f; };
@@ -568,7 +568,7 @@ if (!childVariants) {
     });
 
     it('chooses the fastest variant the runtime validates; the async path works too', async () => {
-      const k = await createWasmKernels();
+      const k = await loadWasmKernels();
       assert.equal(k.variant, supportedWasmVariants()[0]);
       assert.equal(k.name, `wasm-${k.variant}`);
       const a = k.alloc(3);
@@ -582,10 +582,10 @@ if (!childVariants) {
       try {
         // pretend the runtime knows no SIMD: every probe fails to validate
         (WebAssembly as { validate: typeof validate }).validate = () => false;
-        const k = createWasmKernelsSync({ onFallback: (m) => msgs.push(m) });
+        const k = loadWasmKernelsSync({ onFallback: (m) => msgs.push(m) });
         assert.equal(k.variant, 'scalar');
-        createWasmKernelsSync({ onFallback: (m) => msgs.push(m) });
-        assert.throws(() => createWasmKernelsSync({ variant: 'simd' }), /does not support WebAssembly SIMD/);
+        loadWasmKernelsSync({ onFallback: (m) => msgs.push(m) });
+        assert.throws(() => loadWasmKernelsSync({ variant: 'simd' }), /does not support WebAssembly SIMD/);
       } finally {
         (WebAssembly as { validate: typeof validate }).validate = validate;
       }
@@ -594,7 +594,7 @@ if (!childVariants) {
     });
 
     it('allocates zeroed arrays whose views survive memory growth', () => {
-      const k = createWasmKernelsSync();
+      const k = loadWasmKernelsSync();
       const a = k.alloc(1000);
       assert.ok(a.every((v) => v === 0));
       a.fill(2);
@@ -614,8 +614,8 @@ if (!childVariants) {
     });
 
     it('refuses arrays of other backends, short arrays and bad indices with one clear sentence', () => {
-      const k = createWasmKernelsSync();
-      const other = createWasmKernelsSync();
+      const k = loadWasmKernelsSync();
+      const other = loadWasmKernelsSync();
       const a = k.alloc(4);
       assert.throws(() => k.matmul(a, new Float32Array(4), a, null, 1, 4, 1, false), /x is not an array of this WebAssembly backend/);
       assert.throws(() => k.matmul(a, other.alloc(4), a, null, 1, 4, 1, false), /x is not an array of this WebAssembly backend/);
@@ -631,7 +631,7 @@ if (!childVariants) {
 
     it('takes the module bytes from the host when given (no file system needed)', () => {
       const asked: string[] = [];
-      const k = createWasmKernelsSync({
+      const k = loadWasmKernelsSync({
         variant: 'scalar',
         wasmBytes: (v) => { asked.push(v); return readFileSync(join(findWasmDir(), `kernels-${v}.wasm`)); },
       });
@@ -643,7 +643,7 @@ if (!childVariants) {
     });
 
     it('finds no wasm in an empty folder and says to build', () => {
-      assert.throws(() => createWasmKernelsSync({ wasmDir: __dirname }), /npm run build/);
+      assert.throws(() => loadWasmKernelsSync({ wasmDir: __dirname }), /npm run build/);
     });
   });
 }

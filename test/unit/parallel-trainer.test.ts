@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { CellType, DEFAULT_TRAIN, ModelConfig, TrainConfig } from '../../src/engine/config';
 import type { Kernels } from '../../src/engine/kernels';
 import { createRefKernels } from '../../src/engine/kernels-ref';
-import { createWasmKernelsSync } from '../../src/engine/kernels-wasm';
+import { loadWasmKernelsSync } from '../../src/runtime/wasm-kernels';
 import { CharRNN } from '../../src/engine/model';
 import { Rng } from '../../src/engine/rng';
 import { StepResult, Trainer } from '../../src/engine/trainer';
@@ -80,7 +80,7 @@ describe('ParallelTrainer', function () {
 
   it('matches the single-thread Trainer with the WebAssembly kernels (when built)', async function () {
     let kernels: Kernels;
-    try { kernels = createWasmKernelsSync(); } catch { this.skip(); }
+    try { kernels = loadWasmKernelsSync(); } catch { this.skip(); }
     const B = 8, T = 16, data = makeText(B * 40, 4);
     const cfg: TrainConfig = { ...DEFAULT_TRAIN, batchSize: B, seqLength: T, learningRate: 1e-2 };
     const config: ModelConfig = { cell: 'lstm', layers: 2, hidden: 32, vocabSize: V, dropout: 0 };

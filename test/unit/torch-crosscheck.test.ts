@@ -24,7 +24,7 @@ import { decodeCheckpoint, UNK } from '../../src/engine/checkpoint';
 import { evaluateStreams } from '../../src/engine/eval';
 import type { Kernels } from '../../src/engine/kernels';
 import { createRefKernels } from '../../src/engine/kernels-ref';
-import { createWasmKernelsSync, supportedWasmVariants } from '../../src/engine/kernels-wasm';
+import { loadWasmKernelsSync, supportedWasmVariants } from '../../src/runtime/wasm-kernels';
 import { CharRNN, RecurrentState } from '../../src/engine/model';
 import { paramLayout, view } from '../../src/engine/params';
 import { Rng } from '../../src/engine/rng';
@@ -167,7 +167,7 @@ function assertMatchesTorch(c: GradCase, o: OurResult, t: TorchResult): void {
 function wasmBackends(): { name: string; kernels: Kernels }[] {
   try {
     return supportedWasmVariants().map((variant) => ({
-      name: `wasm ${variant}`, kernels: createWasmKernelsSync({ variant, maxMemoryMB: 256 }) as Kernels,
+      name: `wasm ${variant}`, kernels: loadWasmKernelsSync({ variant, maxMemoryMB: 256 }) as Kernels,
     }));
   } catch {
     return [];

@@ -3,14 +3,14 @@ import { CellType, DEFAULT_TRAIN, ModelConfig, OptimizerName, TrainConfig } from
 import { CharRNN, RecurrentState } from '../../src/engine/model';
 import { createRefKernels } from '../../src/engine/kernels-ref';
 import type { Kernels } from '../../src/engine/kernels';
-import { createWasmKernelsSync } from '../../src/engine/kernels-wasm';
+import { loadWasmKernelsSync } from '../../src/runtime/wasm-kernels';
 
 /** The WebAssembly kernels when dist/ has them (`npm run build`; they are tested against the
  *  reference in kernels-wasm.test.ts), else the reference: the long training test below takes
  *  ~40 s of CPU on the reference kernels and a few on WebAssembly. */
 function fastKernels(): Kernels {
   try {
-    return createWasmKernelsSync();
+    return loadWasmKernelsSync();
   } catch {
     return createRefKernels();
   }

@@ -4,7 +4,7 @@
 // `cells` metadata (the file is rewritten atomically; nothing else in it changes).
 import { discoverCells, type DiscoveredCell } from '../../cells/discover';
 import { readCellTexts } from '../../cells/read-cell-texts';
-import { storeDiscoveredCells } from '../../cells/cell-list';
+import { storeCells } from '../../model-files/checkpoint-file';
 import { loadModel } from '../../model-files/load-model';
 import { pickKernels } from '../../runtime/kernels';
 import { OptionTable, parseCommandLine, required, UsageError } from '../args';
@@ -34,7 +34,7 @@ export async function cells(argv: string[]): Promise<number> {
   });
   if (r.dropped > 0) say(`looked at the first ${(r.chars.select + r.chars.score).toLocaleString('en-US')} characters; ${r.dropped.toLocaleString('en-US')} more were left out`);
   for (const m of r.missing) say(`not scored: ${m}`);
-  storeDiscoveredCells(modelPath, r.cells);
+  storeCells(modelPath, r.cells);
   say(`stored ${r.cells.length} cells in ${modelPath} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
   if (p.values.json) {
     process.stdout.write(JSON.stringify({ cells: r.cells, chars: r.chars, missing: r.missing, labels: r.labelSource }) + '\n');

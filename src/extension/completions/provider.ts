@@ -10,7 +10,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { ngramPathFor } from '../../complete/ngram-file';
+
 import type { LoadedInfo } from '../../complete/protocol';
 import { fileHeader } from '../../corpus/build';
 import { CompletionClient, CompletionReply, LoadOutcome } from './client';
@@ -19,6 +19,7 @@ import { CompletionStatus } from './status';
 import type { ModelStore } from '../../model-files/model-store';
 import type { Notifier } from '../notify';
 import type { TrainingController } from '../training/controller';
+import { ngramPathFor } from '../../model-files/paths';
 
 const ON_KEY = 'lstmLens.completions.on';
 const HINT_KEY = 'lstmLens.completions.trainHintShown';
