@@ -17,11 +17,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { CompletionEngine } from '../src/complete/completer';
+import { Completer } from '../src/complete/completer';
 import { loadCompletionModel } from '../src/complete/load';
 import type { CompletionModel } from '../src/complete/completion-model';
 import { scoreStreams, warmMixer } from '../src/complete/score';
-import { Component, decodeSettings, DecodeSettings } from '../src/complete/settings';
+import { Component, decodeSettings, DecodeSettings } from '../src/complete/decode-settings';
 import { buildCorpus, fileHeader } from '../src/corpus/build';
 import { collectCorpus } from '../src/corpus/collect';
 import { Rng } from '../src/engine/rng';
@@ -72,7 +72,7 @@ async function latency(model: CompletionModel, files: HeldOut[], keystrokes: num
   const out: Record<string, unknown> = { file_chars: text.length, keystrokes };
 
   // in process: the engine alone
-  const engine = new CompletionEngine(model);
+  const engine = new Completer(model);
   const first: number[] = [], firstCpu: number[] = [];
   const rng = new Rng(1);
   // a warm-up document (JIT), then unseen documents at random line ends
@@ -88,7 +88,7 @@ async function latency(model: CompletionModel, files: HeldOut[], keystrokes: num
   out.engine_first_request_cpu_ms = stats(firstCpu);
   // every keystroke decoding afresh (as when the user types something other than the completion
   // shown), and with the completion shown kept while the user types it
-  const fresh = new CompletionEngine(model, { reuseShown: false });
+  const fresh = new Completer(model, { reuseShown: false });
   fresh.complete({ docId: 'warm', text, offset: text.length, header, settings });
   for (const [label, eng] of [['', fresh], ['_following', engine]] as const)
   for (const where of ['end', 'middle'] as const) {
@@ -188,7 +188,7 @@ function samplePositions(files: HeldOut[], n: number): Position[] {
 }
 
 function completionQuality(model: CompletionModel, files: HeldOut[], positions: Position[], component: Component) {
-  const engine = new CompletionEngine(model, { mixer: warmMixer(model) });
+  const engine = new Completer(model, { mixer: warmMixer(model) });
   const settings: DecodeSettings = decodeSettings({ component, threshold: Infinity, maxChars: 200 });
   let exact = 0, prefix = 0, ms = 0;
   const seen: { bits: number; exact: boolean; prefix: number; length: number }[] = [];

@@ -1,6 +1,8 @@
 // lstm-lens: the headless command line over the same engine as the extension.
 // Errors reach stderr as one sentence with a non-zero exit code (2 for bad usage).
+import { asLensError } from '../errors';
 import { UsageError } from './args';
+import { cliMessage } from './errors';
 import { bench } from './commands/bench';
 import { cells } from './commands/cells';
 import { complete } from './commands/complete';
@@ -41,7 +43,8 @@ export async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },
   (e: unknown) => {
-    const message = e instanceof Error ? e.message : String(e);
+    const known = asLensError(e);
+    const message = known ? cliMessage(known) : e instanceof Error ? e.message : String(e);
     process.stderr.write(`lstm-lens: ${message}\n`);
     if (process.env.LSTM_LENS_DEBUG && e instanceof Error) process.stderr.write(`${e.stack}\n`);
     process.exitCode = e instanceof UsageError ? 2 : 1;

@@ -13,7 +13,7 @@ import { decode, StepSource } from './decode';
 import type { CompletionModel } from './completion-model';
 import { MixturePredictor, PredictorState } from './predictor';
 import { finishCompletion, lineContext, openBrackets, startsAfterIndent } from './rules';
-import type { DecodeSettings } from './settings';
+import type { DecodeSettings } from './decode-settings';
 import { DocStates, StateCache } from './state-cache';
 
 export interface EngineOptions {
@@ -72,7 +72,7 @@ export interface CompletionResult {
   ms: number;
 }
 
-export class CompletionEngine {
+export class Completer {
   readonly predictor: MixturePredictor;
   readonly cache: StateCache;
   private readonly window: number;

@@ -8,7 +8,7 @@
 // nothing). Confidence is the mean of −log2 p over the generated characters, with p the
 // distribution's own probability (before any masking), so a forced choice costs what it is worth.
 import { bracketDelta, isBlankCode, isNewlineCode } from './rules';
-import type { DecodeSettings } from './settings';
+import type { DecodeSettings } from './decode-settings';
 
 /** A next-character distribution that can move forward and come back. */
 export interface StepSource<S> {

@@ -9,7 +9,7 @@ import { LogisticMixer, mixerContext } from './mixer';
 import type { CharNGram } from './ngram';
 import { Stepper } from '../engine/stepper';
 import type { CompletionModel } from './completion-model';
-import type { Component } from './settings';
+import type { Component } from './decode-settings';
 
 /** Everything a decoder must put back to return to a position. */
 export interface PredictorState {

@@ -9,7 +9,7 @@
 // cancels, and the worker, busy computing, reads it before every decoding step (a message could
 // only be read after the computation ends).
 import type { CompletionItem, NoCompletionReason } from './completer';
-import type { DecodeSettings } from './settings';
+import type { DecodeSettings } from './decode-settings';
 
 /** [start, end) of the text before this change (UTF-16 offsets) replaced by text. */
 export interface TextChange { start: number; end: number; text: string }

@@ -10,13 +10,13 @@
 // Nothing a message carries can end the worker: a failure becomes a result with reason 'error'
 // or a 'load-failed' message.
 import { parentPort } from 'node:worker_threads';
-import { CompletionEngine } from './completer';
+import { Completer } from './completer';
 import { LogisticMixer } from './mixer';
 import { StreamScorer } from './score';
 import { loadCompletionModel } from './load';
 import type { CompletionModel } from './completion-model';
 import type { CompletionHostMessage, CompletionWorkerMessage, LoadedInfo } from './protocol';
-import { decodeSettings } from './settings';
+import { decodeSettings } from './decode-settings';
 import { pickKernels } from '../runtime/kernels';
 
 const port = parentPort!;
@@ -28,7 +28,7 @@ const WARMUP_SLICE_MS = 15;
 interface Doc { text: string; version: number; header: string }
 
 const docs = new Map<string, Doc>();
-let engine: CompletionEngine | null = null;
+let engine: Completer | null = null;
 let info: LoadedInfo | null = null;
 let kernels: ReturnType<typeof pickKernels>['kernels'] | null = null;
 let idleTimer: NodeJS.Timeout | undefined;
@@ -60,7 +60,7 @@ function load(path: string, force: boolean): void {
   }
   const model = loaded.model;
   const mixer = new LogisticMixer(2, model.V);
-  engine = new CompletionEngine(model, { mixer });
+  engine = new Completer(model, { mixer });
   warmup = model.ngram && model.calibration.length ? new StreamScorer(model, model.calibration.map((t) => model.encode(t)), { mixer }) : null;
   setImmediate(warmSlice);
   info = next;

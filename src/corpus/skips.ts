@@ -1,5 +1,6 @@
 // Why a file was left out of the corpus, counted per reason with a few examples, and the sentence
 // that sums it up when nothing usable is left.
+import { LensError } from '../errors';
 
 export type SkipReason =
   | 'ignored'      // .gitignore, the built-in ignores, extraIgnore, or opts.include said no
@@ -64,9 +65,9 @@ export function joinAnd(parts: string[]): string {
 }
 
 /** Thrown by collectCorpus when every file was skipped; carries the counts for a fuller report. */
-export class NoUsableTextError extends Error {
+export class NoUsableTextError extends LensError {
   constructor(readonly roots: string[], readonly skipped: SkipCounts) {
-    super(noUsableTextMessage(roots, skipped));
+    super({ code: 'empty-corpus' }, noUsableTextMessage(roots, skipped));
     this.name = 'NoUsableTextError';
   }
 }

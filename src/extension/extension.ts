@@ -1,10 +1,11 @@
-// LSTM Lens: the extension's entry point. `activate` only wires the parts together; each part
-// lives in its own file (training-commands, training-controller, model-store, status-bar,
-// training-panel, training-ui).
+// LSTM Lens: the extension's entry point. `activate` only wires the parts together; each feature
+// has its folder beside this file (training/, completions/, cells/), and the model's files are
+// src/model-files' (ModelStore).
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { DEFAULTS } from '../defaults';
 import { CellsPanel } from './cells/panel';
-import { Completions } from './completions/provider';
+import { Completions } from './completions/completions';
 import { ModelStore } from '../model-files/model-store';
 import { Notifier } from './notify';
 import { StatusBar } from './training/status-bar';
@@ -32,7 +33,7 @@ let controller: TrainingController | undefined;
 export function activate(context: vscode.ExtensionContext): LstmLensApi {
   const notify = new Notifier();
   const store = new ModelStore(context.storageUri?.fsPath);
-  controller = new TrainingController({ workerPath: path.join(context.extensionPath, 'dist', 'training-worker.js') });
+  controller = new TrainingController({ workerPath: path.join(context.extensionPath, 'dist', 'training-worker.js'), heapMb: DEFAULTS.workerHeapMb.training });
   const history = new TrainingHistory();
   const statusBar = new StatusBar();
   const panel = new TrainingPanel(context.extensionUri, history, (command) => {

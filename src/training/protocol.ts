@@ -7,6 +7,7 @@
 // Everything here is plain structured-clone data, and nothing imports vscode: the worker and
 // the extension both compile against this file.
 import type { CellType, OptimizerName } from '../engine/config';
+import type { LensErrorCode, LensErrorData } from '../errors';
 
 /** The model and training settings of a run (the lstmLens.* settings, resolved). */
 export interface RunSettings {
@@ -65,12 +66,8 @@ export type HostMessage =
 /** Why files were left out, with how many of each (reasons as src/corpus/skips.ts names them). */
 export type SkipTally = Record<string, number>;
 
-export type FailureCode =
-  | 'empty-corpus'        // nothing to train on (empty workspace, only binary files, ...)
-  | 'corrupt-checkpoint'  // the stored model cannot be read
-  | 'bad-settings'        // a setting the engine refuses
-  | 'diverged'            // NaN even after rollbacks
-  | 'internal';
+/** How a run failed: a LensError's code (src/errors.ts), or 'internal' for a bug. */
+export type FailureCode = LensErrorCode | 'internal';
 
 export type WorkerMessage =
   | { type: 'corpus'; files: number; chars: number; trainFiles: number; valFiles: number;
@@ -89,4 +86,4 @@ export type WorkerMessage =
   | { type: 'saved'; path: string; step: number; charsSeen: number }
   | { type: 'sample'; id: number; text: string }      // answer to a HostMessage 'sample' / a SampleJob
   | { type: 'done'; reason: 'budget' | 'stopped'; step: number; charsSeen: number; valBpc?: number }
-  | { type: 'failed'; code: FailureCode; message: string; /** a stack trace, for the output channel */ detail?: string };
+  | { type: 'failed'; code: FailureCode; data?: LensErrorData; message: string; /** a stack trace, for the output channel */ detail?: string };

@@ -11,6 +11,8 @@ import { evaluateStreams } from '../engine/eval';
 import type { CharRNN } from '../engine/model';
 import { sample } from '../engine/sample';
 import type { StepResult, TrainerExport } from '../engine/trainer';
+import { DEFAULTS } from '../defaults';
+import { LensError } from '../errors';
 
 /** What the run needs of a trainer: the single-thread Trainer and the data-parallel one both fit. */
 export interface StepTrainer {
@@ -59,12 +61,13 @@ export interface RunOptions {
   onNotice?: (message: string) => void;
   /** When true at a step boundary, the run saves and ends. */
   shouldStop?: () => boolean;
-  progressEveryMs?: number;  // default 500
-  evalEveryMs?: number;      // default 15 s; longer when an evaluation itself is slow (EVAL_SHARE)
-  sampleEveryMs?: number;    // default 20 s
-  saveEveryMs?: number;      // default 60 s
+  // defaults: DEFAULTS.intervals (src/defaults.ts)
+  progressEveryMs?: number;
+  evalEveryMs?: number;      // longer when an evaluation itself is slow (EVAL_SHARE)
+  sampleEveryMs?: number;
+  saveEveryMs?: number;
   /** Cap on validation characters scored per evaluation (the first streams' prefixes). */
-  maxValChars?: number;      // default 40,000
+  maxValChars?: number;
   now?: () => number;
 }
 
@@ -75,6 +78,7 @@ export interface RunResult {
 }
 
 const MAX_ROLLBACKS = 3;
+const every = DEFAULTS.intervals;
 /** Validation may take at most this share of a run's time: after an evaluation that took d ms,
  *  the next waits at least d·(1/EVAL_SHARE − 1). On a 2×256 model, scoring 40,000 characters takes
  *  ~2 s, which every 15 s would spend a tenth of the user's budget on curves instead of training. */
@@ -86,12 +90,12 @@ export async function runTraining(o: RunOptions): Promise<RunResult> {
   const startChars = o.progress.charsSeen;
   const startMs = o.progress.elapsedMs;
   const history = o.progress.valBpcHistory.slice();
-  const val = capStreams(o.val, o.maxValChars ?? 40_000);
+  const val = capStreams(o.val, o.maxValChars ?? every.maxValChars);
   let last: StepResult | undefined;
   let smoothed = NaN;
   let valBpc = history.length ? history[history.length - 1][1] : undefined;
   let lastProgress = t0, lastEval = t0, lastSample = t0, lastSave = t0;
-  let evalGapMs = o.evalEveryMs ?? 15_000;
+  let evalGapMs = o.evalEveryMs ?? every.evalEveryMs;
   let good = snapshot(o);   // the last state known to be finite: where a NaN rolls back to
   let rollbacks = 0;
   let sampleCount = 0;
@@ -120,7 +124,7 @@ export async function runTraining(o: RunOptions): Promise<RunResult> {
       history.push([last?.charsSeen ?? startChars, valBpc]);
     }
     lastEval = now();
-    evalGapMs = Math.max(o.evalEveryMs ?? 15_000, (lastEval - start) * (1 / EVAL_SHARE - 1));
+    evalGapMs = Math.max(o.evalEveryMs ?? every.evalEveryMs, (lastEval - start) * (1 / EVAL_SHARE - 1));
   };
   const budgetFraction = (): number => {
     const f: number[] = [];
@@ -139,7 +143,8 @@ export async function runTraining(o: RunOptions): Promise<RunResult> {
     if (!Number.isFinite(r.lossBits) || !Number.isFinite(r.gradNorm)) {
       // Diverged: go back to the last good state with half the learning rate.
       if (++rollbacks > MAX_ROLLBACKS) {
-        throw new Error(`Training diverged (the loss became NaN) ${MAX_ROLLBACKS} times even after lowering the learning rate; try a smaller --lr.`);
+        throw new LensError({ code: 'diverged', rollbacks: MAX_ROLLBACKS },
+          `Training diverged (the loss became NaN) ${MAX_ROLLBACKS} times even after lowering the learning rate.`);
       }
       restore(o, good, 0.5);
       o.onNotice?.(`The loss became NaN at step ${r.step}; rolled back to step ${good.step} and halved the learning rate.`);
@@ -149,13 +154,13 @@ export async function runTraining(o: RunOptions): Promise<RunResult> {
     smoothed = Number.isNaN(smoothed) ? r.lossBits : 0.95 * smoothed + 0.05 * r.lossBits;
     const t = now();
     if (t - lastEval >= evalGapMs) evaluate();
-    if (t - lastSave >= (o.saveEveryMs ?? 60_000)) { good = snapshot(o, r.step); save(); }
+    if (t - lastSave >= (o.saveEveryMs ?? every.saveEveryMs)) { good = snapshot(o, r.step); save(); }
     let text: string | undefined;
-    if (t - lastSample >= (o.sampleEveryMs ?? 20_000)) {
+    if (t - lastSample >= (o.sampleEveryMs ?? every.sampleEveryMs)) {
       text = sampleText(o, 200, ++sampleCount);
       lastSample = now();
     }
-    if (text !== undefined || t - lastProgress >= (o.progressEveryMs ?? 500)) {
+    if (text !== undefined || t - lastProgress >= (o.progressEveryMs ?? every.progressEveryMs)) {
       emitProgress(text);
       lastProgress = t;
     }

@@ -11,7 +11,8 @@ import { DEFAULT_TRAIN, ModelConfig, TrainConfig } from '../engine/config';
 import type { Kernels } from '../engine/kernels';
 import { CharRNN } from '../engine/model';
 import { Rng } from '../engine/rng';
-import { Trainer, TrainerExport } from '../engine/trainer';
+import { LensError } from '../errors';
+import { Trainer, TrainerExport, validateTrainConfig } from '../engine/trainer';
 import { Vocab, buildVocab, vocabFromChars } from '../corpus/vocab';
 import { loadCheckpoint, loadTrainingState } from '../model-files/checkpoint-file';
 import { ParallelTrainer } from './parallel-trainer';
@@ -61,15 +62,6 @@ export interface PreparedSession {
   stateNotice?: string;
 }
 
-/** Thrown when the stored model cannot be read; the caller moves the file aside. */
-export class CorruptCheckpointError extends Error {
-  constructor(readonly path: string, readonly reason: string) {
-    super(reason);
-  }
-}
-
-/** Thrown when the corpus has too little text to train on. */
-export class NotEnoughTextError extends Error {}
 
 export async function prepareSession(input: SessionInput): Promise<PreparedSession> {
   const { settings, kernels } = input;
@@ -78,7 +70,7 @@ export async function prepareSession(input: SessionInput): Promise<PreparedSessi
     try {
       ck = loadCheckpoint(input.checkpointPath);
     } catch (e) {
-      throw new CorruptCheckpointError(input.checkpointPath, (e as Error).message);
+      throw new LensError({ code: 'corrupt-checkpoint', path: input.checkpointPath }, (e as Error).message);
     }
   }
 
@@ -97,10 +89,19 @@ export async function prepareSession(input: SessionInput): Promise<PreparedSessi
   const data = vocab.encode(input.trainText);
   const val = input.valTexts.map((t) => vocab.encode(t)).filter((s) => s.length >= 2);
   if (data.length < train.seqLength + 1) {
-    throw new NotEnoughTextError(`The workspace has ${data.length} characters of training text, too few for one sequence of ${train.seqLength}; add source files or lower lstmLens.sequenceLength.`);
+    throw new LensError({ code: 'too-little-text', chars: data.length, seqLength: train.seqLength },
+      `There are ${data.length} characters of training text, too few for one sequence of ${train.seqLength}.`);
   }
 
-  const model = new CharRNN(config, kernels, Math.min(train.batchSize, Math.max(1, Math.floor(data.length / (train.seqLength + 1)))), train.seqLength);
+  // A setting the engine refuses (a cell type, a size, an optimizer) is the user's to change.
+  const refused = (e: unknown) => new LensError({ code: 'bad-settings' }, (e as Error).message);
+  let model: CharRNN;
+  try {
+    model = new CharRNN(config, kernels, Math.min(train.batchSize, Math.max(1, Math.floor(data.length / (train.seqLength + 1)))), train.seqLength);
+    validateTrainConfig(train);
+  } catch (e) {
+    throw refused(e);
+  }
   // Data-parallel over several threads when asked (and when there are streams to share).
   const parallel = settings.threads > 1 ? await ParallelTrainer.create(model, train, data, { threads: settings.threads }) : undefined;
   const trainer: StepTrainer = parallel ?? new Trainer(model, train, data);

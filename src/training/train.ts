@@ -18,7 +18,7 @@ import { BackendChoice, pickKernels } from '../runtime/kernels';
 import { sample } from '../engine/sample';
 import type { CorpusSettings, SkipTally } from './protocol';
 import { Budget, ProgressEvent, RunResult, runTraining } from './run-loop';
-import { CorruptCheckpointError, PreparedSession, prepareSession, SessionSettings } from './session';
+import { PreparedSession, prepareSession, SessionSettings } from './session';
 
 /** Where the text comes from. */
 export type CorpusSource =
@@ -118,8 +118,6 @@ export async function trainModel(job: TrainingJob, on: TrainingEvents = {}): Pro
     await session.close();
   }
 }
-
-export { CorruptCheckpointError };
 
 /** The training text of a source: streams with their headers (or raw), and what completions'
  *  n-gram file records of it (the training files' names, a few held-out files). */

@@ -10,17 +10,15 @@
 // exits on its own; anything it does not catch (or running out of heap) reaches the host as the
 // Worker's 'error' event.
 import { parentPort, workerData } from 'node:worker_threads';
-import { NoUsableTextError } from '../corpus/skips';
 import { sample } from '../engine/sample';
 import { pickKernels } from '../runtime/kernels';
 import { loadModel } from '../model-files/load-model';
-import { NotEnoughTextError } from './session';
-import { CorruptCheckpointError, trainModel } from './train';
-import type { FailureCode, HostMessage, SampleJob, TrainJob, WorkerMessage } from './protocol';
+import { asLensError } from '../errors';
+import { trainModel } from './train';
+import type { HostMessage, SampleJob, TrainJob, WorkerMessage } from './protocol';
 
 const port = parentPort!;
 const post = (m: WorkerMessage) => port.postMessage(m);
-const fail = (code: FailureCode, message: string, detail?: string) => post({ type: 'failed', code, message, detail });
 
 async function train(job: TrainJob): Promise<void> {
   let stopRequested = false;
@@ -66,7 +64,7 @@ function sampleStored(job: SampleJob): void {
   try {
     loaded = loadModel(job.checkpointPath, pickKernels('auto').kernels, 1, 1);
   } catch (e) {
-    return fail('corrupt-checkpoint', (e as Error).message);
+    return post({ type: 'failed', code: 'corrupt-checkpoint', data: { code: 'corrupt-checkpoint', path: job.checkpointPath }, message: (e as Error).message });
   }
   const { model, vocab } = loaded;
   const prime = job.prime ? vocab.encode(job.prime) : undefined;
@@ -74,14 +72,12 @@ function sampleStored(job: SampleJob): void {
   post({ type: 'sample', id: 0, text: vocab.decode(ids.filter((id) => id !== vocab.unkId)) });
 }
 
-/** One failure code per way a run can fail before or while training. */
-function classify(e: unknown): { code: FailureCode; message: string; detail?: string } {
+/** A LensError travels as its code and data; anything else is a bug, with its stack. */
+function classify(e: unknown): Extract<WorkerMessage, { type: 'failed' }> {
   const message = e instanceof Error ? e.message : String(e);
-  if (e instanceof CorruptCheckpointError) return { code: 'corrupt-checkpoint', message };
-  if (e instanceof NoUsableTextError || e instanceof NotEnoughTextError) return { code: 'empty-corpus', message };
-  if (/diverged/i.test(message)) return { code: 'diverged', message };
-  if (/must be|Unknown (cell|optimizer)|too few/i.test(message)) return { code: 'bad-settings', message };
-  return { code: 'internal', message, detail: e instanceof Error ? e.stack : undefined };
+  const known = asLensError(e);
+  if (known) return { type: 'failed', code: known.code, data: known.data, message };
+  return { type: 'failed', code: 'internal', message, detail: e instanceof Error ? e.stack : undefined };
 }
 
 (async () => {
@@ -90,8 +86,7 @@ function classify(e: unknown): { code: FailureCode; message: string; detail?: st
     if (job.kind === 'train') await train(job);
     else sampleStored(job);
   } catch (e) {
-    const { code, message, detail } = classify(e);
-    fail(code, message, detail);
+    post(classify(e));
   }
   // Let the thread end (the 'message' listener would keep it alive); posted messages still arrive.
   port.removeAllListeners('message');

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { transformSync } from 'esbuild';
+import { buildSync } from 'esbuild';
 import { ModelConfig } from '../../src/engine/config';
 import { paramLayout } from '../../src/engine/params';
 import { decodeSafetensors, encodeSafetensors } from '../../src/engine/safetensors';
@@ -331,8 +331,8 @@ describe('atomic write', () => {
     if (process.platform === 'win32') this.skip();
     // Run the real module in a child whose file-size limit (ulimit -f, 1 KiB blocks) is smaller
     // than the new contents: write() fails with EFBIG partway through the temp file.
-    const js = transformSync(fs.readFileSync(path.join(__dirname, '../../src/model-files/atomic-write.ts'), 'utf8'), { loader: 'ts', format: 'cjs' }).code;
-    fs.writeFileSync(path.join(dir, 'atomic-write.js'), js);
+    buildSync({ entryPoints: [path.join(__dirname, '../../src/model-files/atomic-write.ts')], outfile: path.join(dir, 'atomic-write.js'),
+      bundle: true, platform: 'node', format: 'cjs', logLevel: 'error' });
     const file = path.join(dir, 'model.safetensors');
     fs.writeFileSync(file, 'the old checkpoint');
     const script = `const { writeFileAtomic } = require(${JSON.stringify(path.join(dir, 'atomic-write.js'))});

@@ -5,10 +5,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as esbuild from 'esbuild';
-import { CompletionEngine } from '../../src/complete/completer';
+import { Completer } from '../../src/complete/completer';
 import { loadCompletionModel } from '../../src/complete/load';
 import { decodeNGramFile, vocabFingerprint } from '../../src/complete/ngram-file';
-import { decodeSettings } from '../../src/complete/settings';
+import { decodeSettings } from '../../src/complete/decode-settings';
 import { fileHeader } from '../../src/corpus/build';
 import { createRefKernels } from '../../src/engine/kernels-ref';
 import { loadCheckpoint } from '../../src/model-files/checkpoint-file';
@@ -48,7 +48,7 @@ describe('lstm-lens complete and eval --mixture', function () {
     assert.deepEqual(out.map((o) => o.id), [1, 'two', null, 4, 5, 6]);
     // the same engine in process gives the same first completion
     const { model: m } = loadCompletionModel(model, createRefKernels());
-    const engine = new CompletionEngine(m);
+    const engine = new Completer(m);
     const direct = engine.complete({ docId: 'src/greet.ts', text: ctx, offset: ctx.length, header: fileHeader('src/greet.ts'), settings: decodeSettings({ threshold: Infinity }) });
     assert.equal(out[0].completion, direct.items[0]?.text ?? '');
     assert.equal(out[0].completion, 'unt = 0;');

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as esbuild from 'esbuild';
-import { decodeSettings } from '../../src/complete/settings';
+import { decodeSettings } from '../../src/complete/decode-settings';
 import { CancelToken, CompletionClient } from '../../src/extension/completions/client';
 import { CODE, HEADER, writeTinyModel } from './complete-fixture';
 

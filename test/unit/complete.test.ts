@@ -3,9 +3,9 @@
 // outside the vocabulary).
 import { strict as assert } from 'node:assert';
 import { decode, StepSource } from '../../src/complete/decode';
-import { CompletionEngine, CompletionRequest } from '../../src/complete/completer';
+import { Completer, CompletionRequest } from '../../src/complete/completer';
 import { finishCompletion, lineContext, openBrackets, startsAfterIndent } from '../../src/complete/rules';
-import { decodeSettings, DecodeSettings } from '../../src/complete/settings';
+import { decodeSettings, DecodeSettings } from '../../src/complete/decode-settings';
 import { Stepper } from '../../src/engine/stepper';
 import { CompletionModel } from '../../src/complete/completion-model';
 import { warmMixer } from '../../src/complete/score';
@@ -42,7 +42,7 @@ describe('completion state cache', () => {
   const model = tinyModel();
 
   it('a keystroke costs the characters since the nearest cached state, plus the generated ones', () => {
-    const engine = new CompletionEngine(model);
+    const engine = new Completer(model);
     let text = longDoc(60);
     let first = countFeeds(() => engine.complete(req(text, text.length)));
     assert.ok(first.feeds > 500, `the first request reads the context (${first.feeds})`);
@@ -64,7 +64,7 @@ describe('completion state cache', () => {
   });
 
   it('reads a document not seen before from a bounded window after the file header', () => {
-    const engine = new CompletionEngine(model, { window: 800 });
+    const engine = new Completer(model, { window: 800 });
     const text = longDoc(2000);
     const r = engine.complete(req(text, text.length));
     assert.ok(r.fed <= HEADER.length + 800 + 1, `read ${r.fed}`);
@@ -73,7 +73,7 @@ describe('completion state cache', () => {
 
   it('an edit invalidates the states after it, and reading on gives the state of a fresh reading', () => {
     const settings = decodeSettings({ component: 'lstm', threshold: Infinity, maxChars: 20 });
-    const engine = new CompletionEngine(model);
+    const engine = new Completer(model);
     let text = longDoc(40);
     engine.complete(req(text, text.length, settings));
     const doc = engine.cache.peek('doc')!;
@@ -87,14 +87,14 @@ describe('completion state cache', () => {
     const r = engine.complete(req(text, text.length, settings));
     assert.equal(r.fed, text.length - kept);
     const cached = engine.predictor.stepper.saveState();
-    const fresh = new CompletionEngine(model);
+    const fresh = new Completer(model);
     fresh.complete(req(text, text.length, settings));
     const ref = fresh.predictor.stepper.saveState();
     let maxDiff = 0;
     for (let i = 0; i < ref.length; i++) maxDiff = Math.max(maxDiff, Math.abs(ref[i] - cached[i]));
     assert.ok(maxDiff < 1e-4, `state after the edit differs from a fresh reading by ${maxDiff}`);
     // an edit wholly before the anchor of a windowed reading shifts the states instead
-    const windowed = new CompletionEngine(model, { window: 300 });
+    const windowed = new Completer(model, { window: 300 });
     windowed.complete(req(text, text.length, settings));
     const wdoc = windowed.cache.peek('doc')!;
     const n = wdoc.entries.length, anchor = wdoc.anchor;
@@ -105,7 +105,7 @@ describe('completion state cache', () => {
 
   it('keeps memory bounded, evicting the least recently used documents', () => {
     const stateBytes = model.stateSize * 4;
-    const engine = new CompletionEngine(model, { maxBytes: 120 * stateBytes, maxStatesPerDoc: 100 });
+    const engine = new Completer(model, { maxBytes: 120 * stateBytes, maxStatesPerDoc: 100 });
     const text = longDoc(150);
     for (const id of ['a', 'b', 'c', 'd']) {
       engine.complete(req(text, text.length, ALWAYS, id));
@@ -248,7 +248,7 @@ describe('completion engine', () => {
   });
 
   it('completes text like the corpus from the n-gram mixture, and the threshold hides unsure ones', () => {
-    const engine = new CompletionEngine(model);
+    const engine = new Completer(model);
     const text = CODE.replace(/\n\nexport class Counter[\s\S]*/, '\n\nexport class Counter {\n  private co');
     const r = engine.complete(req(text, text.length, decodeSettings({ threshold: Infinity })));
     assert.equal(r.items[0]?.text, 'unt = 0;', JSON.stringify(r));
@@ -260,7 +260,7 @@ describe('completion engine', () => {
   });
 
   it('typing the start of the completion shown keeps the rest without decoding again', () => {
-    const engine = new CompletionEngine(model);
+    const engine = new Completer(model);
     let text = CODE.replace(/\n\nexport class Counter[\s\S]*/, '\n\nexport class Counter {\n  private co');
     const settings = decodeSettings({ threshold: Infinity });
     const first = engine.complete(req(text, text.length, settings));
@@ -280,7 +280,7 @@ describe('completion engine', () => {
   });
 
   it('honours cancellation while reading and while decoding', () => {
-    const engine = new CompletionEngine(model);
+    const engine = new Completer(model);
     const text = longDoc(300);
     let calls = 0;
     const r = engine.complete(req(text, text.length), () => ++calls > 3);
@@ -299,7 +299,7 @@ describe('completion engine', () => {
 
   it('copes with very long lines, a 5 MB document and characters outside the vocabulary', function () {
     this.timeout(30_000);
-    const engine = new CompletionEngine(model, { window: 1500, chunk: 256 });
+    const engine = new Completer(model, { window: 1500, chunk: 256 });
     // one line of 300,000 characters: the reading is bounded, and states are cached along it
     const long = 'x = a + b; '.repeat(30_000);
     let r = engine.complete(req(long, long.length, ALWAYS, 'long'));

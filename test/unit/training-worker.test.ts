@@ -48,7 +48,7 @@ function job(roots: string[], checkpointPath: string, over: Partial<TrainJob> = 
 }
 
 function controller(heapMb?: number): TrainingController {
-  return new TrainingController({ workerPath, maxOldGenerationSizeMb: heapMb, stopTimeoutMs: 10_000 });
+  return new TrainingController({ workerPath, heapMb: heapMb ?? 2048, stopTimeoutMs: 10_000 });
 }
 
 describe('training worker (through TrainingController)', function () {

@@ -8,8 +8,6 @@ export async function getApi(): Promise<LstmLensApi> {
   const ext = vscode.extensions.getExtension<LstmLensApi>(EXTENSION_ID);
   if (!ext) throw new Error(`extension ${EXTENSION_ID} is not loaded`);
   const api = await ext.activate();
-  // Short intervals, so that a run of a few seconds saves, evaluates and samples.
-  api.commands.timings = { saveEveryMs: 1500, evalEveryMs: 1000, sampleEveryMs: 1500, progressEveryMs: 200 };
   return api;
 }
 

@@ -9,10 +9,10 @@
 // corpus header does (it primes the model with the language); `suffix` is the text after the
 // cursor, for the rules that suppress repeats. A bad line gets {"id", "error"} and the rest go on.
 import * as readline from 'node:readline';
-import { CompletionEngine } from '../../complete/completer';
+import { Completer } from '../../complete/completer';
 import { loadCompletionModel } from '../../complete/load';
 import { warmMixer } from '../../complete/score';
-import { decodeSettings, DecodeSettings } from '../../complete/settings';
+import { decodeSettings, DecodeSettings } from '../../complete/decode-settings';
 import { fileHeader } from '../../corpus/build';
 import { pickKernels } from '../../runtime/kernels';
 import { OptionTable, parseCommandLine, required, UsageError } from '../args';
@@ -42,7 +42,7 @@ export async function complete(argv: string[]): Promise<number> {
   const { model, notice } = loadCompletionModel(required<string>(p, 'model', 'complete'), picked.kernels, v.ngram as string | undefined);
   if (notice && base.component !== 'lstm') process.stderr.write(`lstm-lens: ${notice}\n`);
   // the mixer's first weights from the held-out text stored with the counts, as the editor's worker does
-  const engine = new CompletionEngine(model, { mixer: warmMixer(model) });
+  const engine = new Completer(model, { mixer: warmMixer(model) });
   const last = new Map<string, { text: string; overlayAt: number }>();
 
   const answer = (line: string): string => {

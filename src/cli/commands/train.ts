@@ -1,10 +1,11 @@
 // lstm-lens train <path...> --out FILE [--val <path...>] [--raw] [model, optimizer and budget options] [--resume] [--json]
 import { existsSync, statSync } from 'node:fs';
-import { DEFAULT_TRAIN, ModelConfig, OptimizerName } from '../../engine/config';
+import { DEFAULTS } from '../../defaults';
+import type { ModelConfig, OptimizerName } from '../../engine/config';
 import { readCheckpointHeader } from '../../model-files/checkpoint-file';
 import type { BackendChoice } from '../../runtime/kernels';
 import { defaultThreadCount } from '../../training/parallel-trainer';
-import { CorruptCheckpointError, trainModel } from '../../training/train';
+import { trainModel } from '../../training/train';
 import { OptionTable, parseCommandLine, required, UsageError } from '../args';
 import { createProgressSink } from '../progress';
 
@@ -43,7 +44,7 @@ export async function train(argv: string[]): Promise<number> {
   }
   const sink = createProgressSink(v.json === true);
   const budget = defined({ minutes: v.minutes, steps: v.steps, epochs: v.epochs }) as { minutes?: number; steps?: number; epochs?: number };
-  if (budget.minutes === undefined && budget.steps === undefined && budget.epochs === undefined) budget.minutes = 15;
+  if (budget.minutes === undefined && budget.steps === undefined && budget.epochs === undefined) budget.minutes = DEFAULTS.training.minutes;
 
   // Ctrl-C: finish the step, save, exit cleanly. A second Ctrl-C quits at once (the last
   // checkpoint on disk is whole either way: every write is atomic).
@@ -55,15 +56,16 @@ export async function train(argv: string[]): Promise<number> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  const { model, training } = DEFAULTS;
   try {
     const result = await trainModel({
       corpus: { kind: 'paths', paths: p.positionals, raw: v.raw === true, valPaths: v.val as string[] | undefined },
       checkpointPath: out, resume, budget, backend: (v.backend as BackendChoice) ?? 'auto',
       settings: {
-        cell: (v.cell as ModelConfig['cell']) ?? 'lstm', layers: (v.layers as number) ?? 2, hidden: (v.hidden as number) ?? 256,
-        dropout: (v.dropout as number) ?? 0, seqLength: (v.seq as number) ?? DEFAULT_TRAIN.seqLength,
-        batchSize: (v.batch as number) ?? DEFAULT_TRAIN.batchSize, optimizer: (v.optimizer as OptimizerName) ?? DEFAULT_TRAIN.optimizer,
-        learningRate: (v.lr as number) ?? DEFAULT_TRAIN.learningRate, seed: (v.seed as number) ?? DEFAULT_TRAIN.seed,
+        cell: (v.cell as ModelConfig['cell']) ?? model.cell, layers: (v.layers as number) ?? model.layers, hidden: (v.hidden as number) ?? model.hidden,
+        dropout: (v.dropout as number) ?? model.dropout, seqLength: (v.seq as number) ?? training.seqLength,
+        batchSize: (v.batch as number) ?? training.batchSize, optimizer: (v.optimizer as OptimizerName) ?? training.optimizer,
+        learningRate: (v.lr as number) ?? training.learningRate, seed: (v.seed as number) ?? training.seed,
         threads: (v.threads as number | undefined) ?? defaultThreadCount(),
         extra: defined({ lrDecay: v['lr-decay'], lrDecayEvery: v['lr-decay-every'], clipNorm: v.clip, clipValue: v['clip-value'] }),
       },
@@ -75,7 +77,7 @@ export async function train(argv: string[]): Promise<number> {
           `(vocabulary ${session.vocab.size}) with ${backend} kernels.`);
       },
       progress: (e) => sink.progress(e), notice: (m) => sink.notice(m), shouldStop: () => stopRequested,
-    }).catch((e: unknown) => { throw e instanceof CorruptCheckpointError ? new Error(e.reason) : e; });
+    });
     sink.end();
     const val = result.valBpc === undefined ? '' : `, validation ${result.valBpc.toFixed(3)} bits/char`;
     process.stderr.write(`${result.reason === 'stopped' ? 'Stopped' : 'Done'} after ${result.progress?.steps ?? 0} steps${val}; saved ${out}\n`);

@@ -24,9 +24,9 @@ import { codePointLength, codePointLineStarts, commonPrefixCodePoints } from './
 import type { CellOption, FromCellsPanel, PanelModel, PanelState, ToCellsPanel } from './panel-messages';
 import { cellsPanelHtml } from './html';
 import { panelStylesheets } from '../webview-page';
-import { InferWorkerClient } from './worker-client';
+import { CellsWorkerClient } from './worker-client';
 import type { ModelStore } from '../../model-files/model-store';
-import { readTrainingSettings } from '../training/settings';
+import { readTrainingSettings } from '../settings';
 
 /** Above this many UTF-16 units a document is not shown at all (VS Code itself stops syncing at 50 MB). */
 const HARD_LIMIT = 20 * 1024 * 1024;
@@ -59,7 +59,7 @@ interface Followed {
 export class CellsPanel implements vscode.Disposable {
   static readonly viewType = 'lstmLens.cells';
   private panel: vscode.WebviewPanel | undefined;
-  private readonly client: InferWorkerClient;
+  private readonly client: CellsWorkerClient;
   private readonly disposables: vscode.Disposable[] = [];
   private panelDisposables: vscode.Disposable[] = [];
   private model: ModelInfo | undefined;
@@ -99,7 +99,7 @@ export class CellsPanel implements vscode.Disposable {
     private readonly training?: TrainingEvents,
     private readonly runCommand: (command: string) => void = (c) => void vscode.commands.executeCommand(c),
   ) {
-    this.client = new InferWorkerClient(path.join(extensionUri.fsPath, 'dist', 'cells-worker.js'), (m) => this.timed(`worker:${m.type}`, () => this.onWorker(m)));
+    this.client = new CellsWorkerClient(path.join(extensionUri.fsPath, 'dist', 'cells-worker.js'), (m) => this.timed(`worker:${m.type}`, () => this.onWorker(m)));
     // A training run that ends replaces the model (and drops its cells): look again.
     training?.on('end', () => { if (this.panel) void this.refreshModel(); });
     // Reset or Import replaced or deleted the model: drop the one shown at once.

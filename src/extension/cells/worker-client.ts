@@ -1,75 +1,42 @@
-// The extension host's handle on the inference worker (dist/cells-worker.js): starts it on first
-// use, sends requests, hands replies to a listener, and restarts it when it dies. All numeric work
-// for the cell-activation panel happens in the worker, never on the extension host's thread.
-import { Worker } from 'node:worker_threads';
+// The extension host's handle on the cells worker (dist/cells-worker.js), through the one worker
+// host (runtime/worker-host.ts): started on first use, restarted after it dies, requests answered
+// by id, everything else handed to a listener. All numeric work for the cell-activation panel
+// happens in the worker, never on the extension host's thread.
+import { DEFAULTS } from '../../defaults';
+import { WorkerHost } from '../../runtime/worker-host';
 import type { InferReply, InferRequest } from '../../cells/protocol';
 
-export class InferWorkerClient {
-  private worker: Worker | undefined;
-  private nextId = 1;
-  private readonly pending = new Map<number, (m: InferReply) => void>();
+export class CellsWorkerClient {
+  private readonly host: WorkerHost<InferRequest, InferReply>;
 
-  constructor(private readonly workerPath: string, private readonly onReply: (m: InferReply) => void) {}
+  constructor(workerPath: string, private readonly onReply: (m: InferReply) => void) {
+    // The worker reads the model and the workspace's files; the heap cap keeps a runaway from
+    // taking the editor down with it.
+    this.host = new WorkerHost({ script: workerPath, heapMb: DEFAULTS.workerHeapMb.cells, restart: true, unref: true });
+    this.host.onMessage(onReply);
+    this.host.onEnd((end) => {
+      if (end.kind === 'crashed') onReply({ type: 'error', message: `The cells worker failed: ${end.message}` });
+    });
+  }
 
   get started(): boolean {
-    return this.worker !== undefined;
+    return this.host.running;
   }
 
   /** Sends a request; a worker that cannot start is reported to the listener as an error. */
   send(m: InferRequest): void {
-    let w: Worker;
-    try {
-      w = this.ensure();
-    } catch (e) {
-      const message = `The inference worker could not start: ${(e as Error).message}`;
-      if ('id' in m) this.pending.get(m.id)?.({ type: 'error', id: m.id, message });
-      else this.onReply({ type: 'error', message });
-      return;
-    }
-    w.postMessage(m);
+    if (!this.host.post(m)) this.onReply({ type: 'error', message: 'The cells worker could not start.' });
   }
 
-  /** A request answered by a reply with the same id ('guesses', 'discover'). */
-  request<T extends InferReply>(make: (id: number) => InferRequest): Promise<T> {
-    const id = this.nextId++;
-    return new Promise<T>((resolve) => {
-      this.pending.set(id, (m) => { this.pending.delete(id); resolve(m as T); });
-      this.send(make(id));
-    });
+  /** A request answered by a reply with the same id ('guesses', 'discover'); an error reply when
+   *  the worker ended first. */
+  async request<T extends InferReply>(make: (id: number) => InferRequest): Promise<T> {
+    let sent = 0;
+    const reply = await this.host.request<T>((id) => { sent = id; return make(id); });
+    return reply ?? ({ type: 'error', id: sent, message: 'The cells worker ended.' } as T);
   }
 
   dispose(): void {
-    const w = this.worker;
-    this.worker = undefined;
-    this.failPending('The inference worker was stopped.');
-    void w?.terminate();
-  }
-
-  private ensure(): Worker {
-    if (this.worker) return this.worker;
-    // The worker reads the model and the workspace's files; a heap cap keeps a runaway from
-    // taking the editor down with it.
-    const w = new Worker(this.workerPath, { resourceLimits: { maxOldGenerationSizeMb: 2048 } });
-    w.on('message', (m: InferReply) => {
-      const id = 'id' in m ? m.id : undefined;
-      const waiter = id !== undefined ? this.pending.get(id) : undefined;
-      if (waiter) { this.pending.delete(id!); waiter(m); return; }
-      this.onReply(m);
-    });
-    w.on('error', (e) => {
-      if (this.worker !== w) return;
-      this.worker = undefined;
-      this.failPending(`The inference worker failed: ${e.message}`);
-      this.onReply({ type: 'error', message: `The inference worker failed: ${e.message}` });
-    });
-    w.on('exit', () => { if (this.worker === w) { this.worker = undefined; this.failPending('The inference worker ended.'); } });
-    w.unref();
-    this.worker = w;
-    return w;
-  }
-
-  private failPending(message: string): void {
-    for (const [id, waiter] of this.pending) waiter({ type: 'error', id, message });
-    this.pending.clear();
+    void this.host.stop();
   }
 }

@@ -6,19 +6,20 @@
 // Nothing here waits on the worker beyond a request's deadline: a stuck or crashed worker costs
 // at most `timeoutMs` of no suggestions, and a crashed one is started again at the next request.
 import { EventEmitter } from 'node:events';
-import { Worker } from 'node:worker_threads';
+import { DEFAULTS } from '../../defaults';
+import { CancelToken, WorkerHost } from '../../runtime/worker-host';
 import type { CompletionItem } from '../../complete/completer';
 import type { CompletionHostMessage, CompletionWorkerMessage, LoadedInfo, TextChange } from '../../complete/protocol';
-import type { DecodeSettings } from '../../complete/settings';
+import type { DecodeSettings } from '../../complete/decode-settings';
 
 export interface CompletionClientOptions {
   workerPath: string;
   /** e.g. ['--import', 'tsx'] to run the TypeScript worker in tests */
   execArgv?: string[];
-  /** A request the worker has not answered by then gets no suggestion (default 1,500 ms). */
+  /** A request the worker has not answered by then gets no suggestion (default DEFAULTS.completions.timeoutMs). */
   timeoutMs?: number;
-  /** V8 heap cap of the worker (default 1,024 MB): past it only the worker dies. */
-  maxOldGenerationSizeMb?: number;
+  /** V8 heap cap of the worker: past it only the worker dies (default DEFAULTS.workerHeapMb.completion). */
+  heapMb?: number;
 }
 
 export type LoadOutcome =
@@ -39,35 +40,39 @@ export interface CompletionReply {
 /** What the client needs of a document. */
 export interface DocumentSnapshot { uri: string; version: number; getText(): string; header: string }
 
-/** What the client needs of a cancellation token (VS Code's fits). */
-export interface CancelToken {
-  readonly isCancellationRequested: boolean;
-  onCancellationRequested(listener: () => void): { dispose(): void };
-}
+export type { CancelToken };
 
 /**
  * Events: 'crashed' (message: string) when the worker died; it starts again on the next call.
  */
 export class CompletionClient extends EventEmitter {
-  private worker: Worker | undefined;
+  private readonly worker: WorkerHost<CompletionHostMessage, CompletionWorkerMessage>;
   private readonly synced = new Map<string, number>();     // uri -> version the worker has
-  private readonly pending = new Map<number, (m: Extract<CompletionWorkerMessage, { type: 'result' }> | undefined) => void>();
   private loads: ((m: CompletionWorkerMessage) => void)[] = [];
-  private nextId = 1;
   /** The model the worker has, as it last said. */
   info: LoadedInfo | undefined;
 
   constructor(private readonly opts: CompletionClientOptions) {
     super();
+    this.worker = new WorkerHost({ script: opts.workerPath, heapMb: opts.heapMb ?? DEFAULTS.workerHeapMb.completion, execArgv: opts.execArgv, restart: true });
+    this.worker.onMessage((m) => {
+      if (m.type === 'loaded' || m.type === 'kept' || m.type === 'load-failed') this.loads.shift()?.(m);
+    });
+    this.worker.onEnd((end) => {
+      if (end.kind === 'crashed') this.emit('crashed', end.message);
+      // everything the worker had is gone: documents are resent, the model reloaded by the caller
+      this.info = undefined;
+      this.synced.clear();
+      for (const resolve of this.loads.splice(0)) resolve({ type: 'unloaded' });
+    });
   }
 
   get running(): boolean {
-    return this.worker !== undefined;
+    return this.worker.running;
   }
 
   /** Loads (or reloads) a checkpoint in the worker. */
   load(checkpointPath: string, force: boolean): Promise<LoadOutcome> {
-    const w = this.ensureWorker();
     return new Promise((resolve) => {
       this.loads.push((m) => {
         if (m.type === 'loaded') { this.info = m.info; resolve({ kind: 'loaded', info: m.info, notice: m.notice }); }
@@ -75,102 +80,49 @@ export class CompletionClient extends EventEmitter {
         else if (m.type === 'load-failed') { this.info = undefined; resolve({ kind: 'failed', message: m.message }); }
         else resolve({ kind: 'failed', message: 'The completion worker stopped while loading the model.' });
       });
-      this.post(w, { type: 'load', checkpointPath, force });
+      if (!this.worker.post({ type: 'load', checkpointPath, force })) this.loads.pop()?.({ type: 'unloaded' });
     });
   }
 
   unload(): void {
     this.info = undefined;
-    if (this.worker) this.post(this.worker, { type: 'unload' });
+    if (this.worker.running) this.worker.post({ type: 'unload' });
   }
 
   /** Sends the document's text unless the worker already has this version. */
   sync(doc: DocumentSnapshot): void {
-    const w = this.ensureWorker();
-    if (this.synced.get(doc.uri) === doc.version) return;
-    this.synced.set(doc.uri, doc.version);
-    this.post(w, { type: 'open', uri: doc.uri, version: doc.version, text: doc.getText(), header: doc.header });
+    if (this.worker.running && this.synced.get(doc.uri) === doc.version) return;
+    if (this.worker.post({ type: 'open', uri: doc.uri, version: doc.version, text: doc.getText(), header: doc.header })) this.synced.set(doc.uri, doc.version);
   }
 
   /** A document changed (VS Code's contentChanges, as offsets); ignored unless it is mirrored. */
   change(uri: string, version: number, changes: TextChange[]): void {
     const had = this.synced.get(uri);
-    if (had === undefined || !this.worker) return;
+    if (had === undefined || !this.worker.running) return;
     if (version <= had) return;   // already in the text the worker has
     this.synced.set(uri, version);
-    this.post(this.worker, { type: 'change', uri, version, changes });
+    this.worker.post({ type: 'change', uri, version, changes });
   }
 
   close(uri: string): void {
-    if (!this.synced.delete(uri) || !this.worker) return;
-    this.post(this.worker, { type: 'close', uri });
+    if (!this.synced.delete(uri) || !this.worker.running) return;
+    this.worker.post({ type: 'close', uri });
   }
 
   /** A completion at offset of a synced document; undefined when cancelled or too slow. */
-  complete(uri: string, version: number, length: number | undefined, offset: number, settings: DecodeSettings, token?: CancelToken): Promise<CompletionReply | undefined> {
-    if (token?.isCancellationRequested) return Promise.resolve(undefined);
-    const w = this.ensureWorker();
-    const id = this.nextId++;
+  async complete(uri: string, version: number, length: number | undefined, offset: number, settings: DecodeSettings, token?: CancelToken): Promise<CompletionReply | undefined> {
     const cancel = new SharedArrayBuffer(4);
-    const flag = new Int32Array(cancel);
-    return new Promise((resolve) => {
-      let settled = false;
-      let timer: NodeJS.Timeout | undefined;
-      let sub: { dispose(): void } | undefined;
-      const finish = (r: CompletionReply | undefined) => {
-        if (settled) return;
-        settled = true;
-        Atomics.store(flag, 0, 1);   // whatever the worker still does for it is wasted
-        clearTimeout(timer);
-        sub?.dispose();
-        resolve(r);
-      };
-      timer = setTimeout(() => finish(undefined), this.opts.timeoutMs ?? 1500);
-      sub = token?.onCancellationRequested(() => finish(undefined));
-      this.pending.set(id, (m) => {
-        this.pending.delete(id);
-        if (!m) return finish(undefined);
-        if (m.reason === 'unsynced') this.synced.delete(uri);   // resent at the next request
-        finish({ items: m.items, reason: m.reason, message: m.message, fed: m.fed, steps: m.steps, ms: m.ms });
-      });
-      this.post(w, { type: 'complete', id, uri, version, length, offset, settings, cancel });
+    const m = await this.worker.request((id) => ({ type: 'complete', id, uri, version, length, offset, settings, cancel }), {
+      timeoutMs: this.opts.timeoutMs ?? DEFAULTS.completions.timeoutMs, token,
+      onGiveUp: () => Atomics.store(new Int32Array(cancel), 0, 1),   // whatever the worker still does for it is wasted
     });
+    if (m?.type !== 'result') return undefined;
+    if (m.reason === 'unsynced') this.synced.delete(uri);   // resent at the next request
+    return { items: m.items, reason: m.reason, message: m.message, fed: m.fed, steps: m.steps, ms: m.ms };
   }
 
   async dispose(): Promise<void> {
-    const w = this.worker;
-    this.worker = undefined;
     this.removeAllListeners();
-    if (w) await w.terminate();
-  }
-
-  private ensureWorker(): Worker {
-    if (this.worker) return this.worker;
-    const w = new Worker(this.opts.workerPath, {
-      execArgv: this.opts.execArgv,
-      resourceLimits: { maxOldGenerationSizeMb: this.opts.maxOldGenerationSizeMb ?? 1024 },
-      stdout: false, stderr: false,
-    });
-    w.on('message', (m: CompletionWorkerMessage) => {
-      if (m.type === 'result') this.pending.get(m.id)?.(m);
-      else if (m.type === 'loaded' || m.type === 'kept' || m.type === 'load-failed') this.loads.shift()?.(m);
-    });
-    w.on('error', (e) => this.emit('crashed', e.message));
-    w.on('exit', () => {
-      if (this.worker !== w) return;
-      // everything the worker had is gone: documents are resent, the model reloaded by the caller
-      this.worker = undefined;
-      this.info = undefined;
-      this.synced.clear();
-      for (const resolve of [...this.pending.values()]) resolve(undefined);
-      this.pending.clear();
-      for (const resolve of this.loads.splice(0)) resolve({ type: 'unloaded' });
-    });
-    this.worker = w;
-    return w;
-  }
-
-  private post(w: Worker, m: CompletionHostMessage): void {
-    w.postMessage(m);
+    await this.worker.stop();
   }
 }

@@ -3,24 +3,16 @@
 // workspace is trusted, no run is going on, a model exists) and answers with one clear message.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { intervalsFor } from '../../defaults';
 import type { TrainJob } from '../../training/protocol';
 import { bpc, compact, plural } from '../format';
+import { failureMessage } from './failures';
 import type { ModelStore, ModelSummary } from '../../model-files/model-store';
 import type { Notifier } from '../notify';
-import { readTrainingSettings } from './settings';
+import { readTrainingSettings } from '../settings';
 import type { TrainingController, RunOutcome, CorpusMessage, StartedMessage } from './controller';
 import type { TrainingPanel } from './panel';
 import type { TrainingUi } from './ui';
-
-const SAVE_EVERY_MS = 60_000;
-
-export interface CommandTimings {
-  /** Overrides for tests; the defaults suit a real run. */
-  saveEveryMs?: number;
-  evalEveryMs?: number;
-  sampleEveryMs?: number;
-  progressEveryMs?: number;
-}
 
 export class TrainingCommands {
   /** The outcome of the last run (tests wait on it). */
@@ -35,8 +27,6 @@ export class TrainingCommands {
     private readonly ui: TrainingUi,
     private readonly panel: TrainingPanel,
     private readonly notify: Notifier,
-    /** Mutable so that tests can shorten the intervals. */
-    public timings: CommandTimings = {},
   ) {}
 
   /** Resolves when the current run (if any) has ended and its outcome was handled. */
@@ -239,11 +229,7 @@ export class TrainingCommands {
     const s = readTrainingSettings();
     const budgetMs = resume && this.controller.remainingMs > 5_000 ? this.controller.remainingMs : s.budgetMs;
     const job: TrainJob = {
-      kind: 'train', corpus: { ...s.corpus, roots }, settings: s.run, checkpointPath: this.store.modelPath!, budgetMs,
-      saveEveryMs: this.timings.saveEveryMs ?? SAVE_EVERY_MS,
-      evalEveryMs: this.timings.evalEveryMs ?? Math.min(15_000, Math.max(2_000, budgetMs / 20)),
-      sampleEveryMs: this.timings.sampleEveryMs ?? Math.min(20_000, Math.max(3_000, budgetMs / 10)),
-      progressEveryMs: this.timings.progressEveryMs ?? 500,
+      kind: 'train', corpus: { ...s.corpus, roots }, settings: s.run, checkpointPath: this.store.modelPath!, budgetMs, ...intervalsFor(budgetMs),
     };
     const outcome = this.controller.start(job);
     this.runDone = outcome.then((o) => this.finish(o), () => undefined);
@@ -312,11 +298,7 @@ export class TrainingCommands {
           if (o.detail) this.notify.trace(o.detail);
           await this.loadStoredModel({ keepHistory: true });
           this.ui.setIdleState('failed');
-          const prefix = o.code === 'empty-corpus' ? 'LSTM Lens found nothing to train on. '
-            : o.code === 'diverged' ? 'LSTM Lens stopped training: ' : o.code === 'bad-settings' ? 'LSTM Lens cannot train with these settings: ' : 'LSTM Lens training failed: ';
-          // runTraining words its advice for the CLI; say it in settings
-          const message = o.message.replace(/a smaller --lr/, 'a smaller lstmLens.learningRate (and Reset Model, as a stored model keeps its own)');
-          void this.notify.error(prefix + message + this.keptNote());
+          void this.notify.error(failureMessage(o.code, o.message) + this.keptNote());
         }
         break;
       case 'crashed': {

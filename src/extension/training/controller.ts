@@ -5,7 +5,7 @@
 // The extension host's thread never runs training math: everything numeric happens in the
 // worker (dist/training-worker.js), including sampling from a stored model.
 import { EventEmitter } from 'node:events';
-import { Worker } from 'node:worker_threads';
+import { WorkerHost } from '../../runtime/worker-host';
 import type { FailureCode, HostMessage, SampleJob, TrainJob, WorkerMessage } from '../../training/protocol';
 
 export type Phase = 'idle' | 'collecting' | 'training' | 'stopping';
@@ -34,7 +34,7 @@ export interface ControllerOptions {
   /** e.g. ['--import', 'tsx'] to run the TypeScript worker in tests */
   execArgv?: string[];
   /** V8 heap cap of the worker: past it the worker dies with ERR_WORKER_OUT_OF_MEMORY, not the editor. */
-  maxOldGenerationSizeMb?: number;
+  heapMb: number;
   /** How long stop() waits for the worker's final save before terminating it. */
   stopTimeoutMs?: number;
 }
@@ -51,10 +51,8 @@ export class AlreadyTrainingError extends Error {
  * 'saved' ({ path, step }), 'end' (RunOutcome).
  */
 export class TrainingController extends EventEmitter {
-  private worker: Worker | undefined;
+  private worker: WorkerHost<HostMessage, WorkerMessage> | undefined;
   private live: LiveRun | undefined;
-  private nextSampleId = 1;
-  private readonly pendingSamples = new Map<number, (text: string) => void>();
   /** Budget left by the last run that was stopped, for Resume. */
   remainingMs = 0;
 
@@ -76,12 +74,12 @@ export class TrainingController extends EventEmitter {
     const live: LiveRun = { phase: 'collecting', budgetMs: job.budgetMs, startedAt: Date.now() };
     this.live = live;
     this.emit('phase', live.phase);
-    const worker = this.spawn(job);
+    const worker = this.host(job);
     this.worker = worker;
     let outcome: RunOutcome | undefined;
 
     return new Promise<RunOutcome>((resolve) => {
-      worker.on('message', (m: WorkerMessage) => {
+      worker.onMessage((m) => {
         switch (m.type) {
           case 'corpus': live.corpus = m; this.emit('corpus', m); break;
           case 'started':
@@ -94,7 +92,6 @@ export class TrainingController extends EventEmitter {
             break;
           case 'notice': this.emit('notice', m.message); break;
           case 'saved': live.lastSave = { step: m.step, charsSeen: m.charsSeen, time: Date.now() }; this.emit('saved', m); break;
-          case 'sample': this.pendingSamples.get(m.id)?.(m.text); this.pendingSamples.delete(m.id); break;
           case 'done': {
             const used = live.progress?.elapsedMs ?? Date.now() - live.startedAt;
             outcome = { kind: 'done', reason: m.reason, step: m.step, charsSeen: m.charsSeen, valBpc: m.valBpc,
@@ -104,22 +101,17 @@ export class TrainingController extends EventEmitter {
           case 'failed': outcome = { kind: 'failed', code: m.code, message: m.message, detail: m.detail }; break;
         }
       });
-      // An uncaught exception in the worker, or V8 running out of the heap we allowed it.
-      worker.on('error', (e: Error & { code?: string }) => {
-        const oom = e.code === 'ERR_WORKER_OUT_OF_MEMORY' || /out of memory|heap/i.test(e.message);
-        outcome ??= { kind: 'crashed', outOfMemory: oom, message: e.message };
-      });
-      worker.on('exit', (code) => {
-        outcome ??= { kind: 'crashed', outOfMemory: false, message: `the training worker exited with code ${code} before it finished` };
+      worker.onEnd((end) => {
+        outcome ??= end.kind === 'crashed' ? { kind: 'crashed', outOfMemory: end.outOfMemory, message: end.message }
+          : { kind: 'crashed', outOfMemory: false, message: `the training worker exited with code ${end.code} before it finished` };
         this.worker = undefined;
         this.live = undefined;
-        for (const resolveSample of this.pendingSamples.values()) resolveSample('');
-        this.pendingSamples.clear();
         this.remainingMs = outcome.kind === 'done' ? outcome.remainingMs : 0;
         this.emit('phase', 'idle');
         this.emit('end', outcome);
         resolve(outcome);
       });
+      worker.start();
     });
   }
 
@@ -129,38 +121,31 @@ export class TrainingController extends EventEmitter {
     if (!worker || !this.live) return false;
     this.live.phase = 'stopping';
     this.emit('phase', 'stopping');
-    const exited = new Promise<void>((r) => worker.once('exit', () => r()));
-    this.post({ type: 'stop' });
-    const timeout = this.opts.stopTimeoutMs ?? 15_000;
-    const timer = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), timeout).unref?.());
-    if (await Promise.race([exited.then(() => 'exited' as const), timer]) === 'timeout') {
-      await worker.terminate();   // the last periodic save on disk stays valid (writes are atomic)
-      await exited;
-    }
+    // the last periodic save on disk stays valid if it has to be terminated (writes are atomic)
+    await worker.stop(this.opts.stopTimeoutMs ?? 15_000, () => worker.post({ type: 'stop' }));
     return true;
   }
 
   /** A sample from the model being trained ('' when it ended first). */
-  sampleRunning(length: number, temperature: number): Promise<string> {
-    if (!this.worker) return Promise.resolve('');
-    const id = this.nextSampleId++;
-    return new Promise((resolve) => {
-      this.pendingSamples.set(id, resolve);
-      this.post({ type: 'sample', id, length, temperature });
-    });
+  async sampleRunning(length: number, temperature: number): Promise<string> {
+    const reply = await this.worker?.request((id) => ({ type: 'sample', id, length, temperature }));
+    return reply?.type === 'sample' ? reply.text : '';
   }
 
   /** A sample from a stored model, in a short-lived worker of its own. */
   sampleStored(job: SampleJob): Promise<string> {
     return new Promise((resolve, reject) => {
-      const worker = this.spawn(job);
+      const worker = this.host(job);
       let text: string | undefined, failure: string | undefined;
-      worker.on('message', (m: WorkerMessage) => {
+      worker.onMessage((m) => {
         if (m.type === 'sample') text = m.text;
         else if (m.type === 'failed') failure = m.message;
       });
-      worker.on('error', (e) => { failure ??= e.message; });
-      worker.on('exit', () => (text !== undefined ? resolve(text) : reject(new Error(failure ?? 'The sampling worker ended without a sample.'))));
+      worker.onEnd((end) => {
+        if (text !== undefined) return resolve(text);
+        reject(new Error(failure ?? (end.kind === 'crashed' ? end.message : 'The sampling worker ended without a sample.')));
+      });
+      worker.start();
     });
   }
 
@@ -169,17 +154,8 @@ export class TrainingController extends EventEmitter {
     this.removeAllListeners();
   }
 
-  private spawn(job: TrainJob | SampleJob): Worker {
-    return new Worker(this.opts.workerPath, {
-      workerData: job,
-      execArgv: this.opts.execArgv,
-      resourceLimits: { maxOldGenerationSizeMb: this.opts.maxOldGenerationSizeMb ?? 2048 },
-      // the worker's console output would go to the extension host's stdout: keep it
-      stdout: false, stderr: false,
-    });
-  }
-
-  private post(m: HostMessage): void {
-    this.worker?.postMessage(m);
+  /** A one-shot worker for one job (the job is its workerData). */
+  private host(job: TrainJob | SampleJob): WorkerHost<HostMessage, WorkerMessage> {
+    return new WorkerHost({ script: this.opts.workerPath, heapMb: this.opts.heapMb, execArgv: this.opts.execArgv, workerData: job });
   }
 }

@@ -2,7 +2,7 @@
 // language extensions declare, globs are taken as they are.
 import { strict as assert } from 'node:assert';
 import * as vscode from 'vscode';
-import { resolveInclude } from '../../../src/extension/training/settings';
+import { resolveInclude } from '../../../src/extension/settings';
 import type { CorpusMessage } from '../../../src/extension/training/controller';
 import { getApi, waitFor } from '../helpers';
 

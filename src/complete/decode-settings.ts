@@ -1,5 +1,6 @@
 // How completions are predicted and decoded: the same settings drive the editor (the
 // lstmLens.completions.* settings), the worker and `lstm-lens complete`.
+import { DEFAULTS } from '../defaults';
 
 /** Which next-character distribution decodes: the LSTM, the n-gram, or their learned mixture. */
 export type Component = 'lstm' | 'ngram' | 'mixture';
@@ -22,15 +23,10 @@ export interface DecodeSettings {
   alternatives: number;
 }
 
+const c = DEFAULTS.completions;
 export const DEFAULT_DECODE: Readonly<DecodeSettings> = Object.freeze({
-  component: 'mixture',
-  strategy: 'greedy',
-  beamWidth: 4,
-  scope: 'line',
-  maxChars: 100,
-  maxLines: 12,
-  threshold: 1.0,
-  alternatives: 1,
+  component: c.component, strategy: c.strategy, beamWidth: c.beamWidth, scope: c.scope,
+  maxChars: c.maxChars, maxLines: c.maxLines, threshold: c.threshold, alternatives: 1,
 });
 
 const COMPONENTS: readonly Component[] = ['lstm', 'ngram', 'mixture'];

@@ -1,7 +1,7 @@
 // Inline ghost completions from the workspace model: the InlineCompletionItemProvider, the
 // toggle (command and status bar), and keeping the completion worker's model current (loaded
 // when the stored model appears or changes, reloaded when training saves, dropped when it is
-// reset). Everything numeric runs in the worker (completion-client.ts); here only a short
+// reset). Everything numeric runs in the worker (client.ts); here only a short
 // debounce, a file stat now and then, and messages.
 //
 // Nothing is offered while there is no model (with a one-time hint to train), for languages the
@@ -14,7 +14,7 @@ import * as vscode from 'vscode';
 import type { LoadedInfo } from '../../complete/protocol';
 import { fileHeader } from '../../corpus/build';
 import { CompletionClient, CompletionReply, LoadOutcome } from './client';
-import { readCompletionSettings } from './settings';
+import { readCompletionSettings } from '../settings';
 import { CompletionStatus } from './status';
 import type { ModelStore } from '../../model-files/model-store';
 import type { Notifier } from '../notify';

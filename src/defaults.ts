@@ -1,0 +1,58 @@
+// Every default of LSTM Lens in one table (as nanoGPT's GPTConfig): the model a new run builds,
+// how it trains, what it reads, how often it reports, how completions decode, how much memory
+// each worker may take. The CLI's flags, the editor's settings and the engine all fall back to
+// these. package.json's `contributes.configuration` repeats the editor's defaults (VS Code reads
+// them from there); test/unit/defaults.test.ts checks that the two agree.
+import { DEFAULT_TRAIN, type CellType, type OptimizerName } from './engine/config';
+
+export const DEFAULTS = {
+  /** A new model: torch.nn.LSTM(num_layers=2, hidden_size=256) + Linear. */
+  model: { cell: 'lstm' as CellType, layers: 2, hidden: 256, dropout: 0 },
+  /** How it trains (the optimizer's own constants are DEFAULT_TRAIN's). */
+  training: {
+    seqLength: DEFAULT_TRAIN.seqLength, batchSize: DEFAULT_TRAIN.batchSize, optimizer: DEFAULT_TRAIN.optimizer as OptimizerName,
+    learningRate: DEFAULT_TRAIN.learningRate, clipNorm: DEFAULT_TRAIN.clipNorm, seed: DEFAULT_TRAIN.seed,
+    /** One run's time budget when nothing else is given. */
+    minutes: 15,
+    /** Compute threads in the editor, which always holds a core (the CLI takes all cores but one). */
+    editorThreads: 1,
+  },
+  /** What a run reads. */
+  corpus: {
+    maxFileBytes: 1 << 20,
+    /** The editor's cap on the training text (lstmLens.maxCorpusMB). */
+    editorMaxMB: 8,
+    /** The share of files held out for validation, and the seed of that split. */
+    valFraction: 0.1,
+    splitSeed: 1,
+  },
+  /** How often a run reports, evaluates, samples and saves. */
+  intervals: { progressEveryMs: 500, evalEveryMs: 15_000, sampleEveryMs: 20_000, saveEveryMs: 60_000, maxValChars: 40_000 },
+  /** Completions (lstmLens.completions.*). */
+  completions: {
+    enabled: true,
+    component: 'mixture' as const, strategy: 'greedy' as const, beamWidth: 4, scope: 'line' as const,
+    maxChars: 100, maxLines: 12, threshold: 1.0,
+    /** Offered when the user asks explicitly (Alt+\); one otherwise. */
+    explicitAlternatives: 3,
+    debounceMs: 40,
+    /** A request the worker has not answered by then gets no suggestion. */
+    timeoutMs: 1500,
+  },
+  /** V8 heap caps: past them only the worker dies, never the editor. */
+  workerHeapMb: { training: 2048, completion: 1024, cells: 2048 },
+} as const;
+
+/** How often a run of this budget reports, evaluates, samples and saves: the intervals above for
+ *  runs of ten minutes or more; shorter runs scale them down (so that a run of seconds still
+ *  saves, scores and samples a few times), to floors that keep the overhead small. */
+export function intervalsFor(budgetMs: number): { progressEveryMs: number; evalEveryMs: number; sampleEveryMs: number; saveEveryMs: number } {
+  const i = DEFAULTS.intervals;
+  const scaled = (full: number, share: number, floor: number) => Math.round(Math.min(full, Math.max(floor, budgetMs * share)));
+  return {
+    progressEveryMs: scaled(i.progressEveryMs, 1 / 30, 200),
+    evalEveryMs: scaled(i.evalEveryMs, 1 / 20, 1_000),
+    sampleEveryMs: scaled(i.sampleEveryMs, 1 / 10, 1_500),
+    saveEveryMs: scaled(i.saveEveryMs, 1 / 10, 1_500),
+  };
+}

@@ -1,0 +1,42 @@
+// The editor's settings repeat the defaults of src/defaults.ts in package.json (VS Code reads them
+// from there): the two must agree, and the budget-scaled intervals must keep their promises.
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { DEFAULTS, intervalsFor } from '../../src/defaults';
+
+const manifest = JSON.parse(fs.readFileSync(path.join(__dirname, '../../package.json'), 'utf8'));
+const props = manifest.contributes.configuration.properties as Record<string, { default: unknown }>;
+const setting = (key: string) => {
+  assert.ok(props[`lstmLens.${key}`], `package.json has no lstmLens.${key}`);
+  return props[`lstmLens.${key}`].default;
+};
+
+describe('defaults: one table (src/defaults.ts)', () => {
+  it('package.json gives the settings the same defaults', () => {
+    const { model, training, corpus, completions } = DEFAULTS;
+    const expected: Record<string, unknown> = {
+      cell: model.cell, layers: model.layers, hiddenSize: model.hidden, dropout: model.dropout,
+      sequenceLength: training.seqLength, batchSize: training.batchSize, optimizer: training.optimizer,
+      learningRate: training.learningRate, timeBudgetMinutes: training.minutes, threads: training.editorThreads,
+      maxCorpusMB: corpus.editorMaxMB,
+      'completions.enabled': completions.enabled, 'completions.component': completions.component,
+      'completions.decoding': completions.strategy, 'completions.beamWidth': completions.beamWidth,
+      'completions.scope': completions.scope, 'completions.maxChars': completions.maxChars,
+      'completions.threshold': completions.threshold, 'completions.alternatives': completions.explicitAlternatives,
+      'completions.debounceMs': completions.debounceMs,
+    };
+    for (const [key, value] of Object.entries(expected)) assert.equal(setting(key), value, `lstmLens.${key}`);
+  });
+
+  it('a run of ten minutes or more uses the full intervals; a run of seconds still saves, scores and samples', () => {
+    const i = DEFAULTS.intervals;
+    for (const minutes of [10, 15, 60]) {
+      assert.deepEqual(intervalsFor(minutes * 60_000),
+        { progressEveryMs: i.progressEveryMs, evalEveryMs: i.evalEveryMs, sampleEveryMs: i.sampleEveryMs, saveEveryMs: i.saveEveryMs });
+    }
+    const short = intervalsFor(6_000);
+    for (const [k, v] of Object.entries(short)) assert.ok(v < 6_000 / 2, `${k} ${v} ms fits twice into a 6 s run`);
+    assert.ok(short.progressEveryMs >= 200 && short.evalEveryMs >= 1_000, 'floors keep the overhead small');
+  });
+});
