@@ -7,6 +7,7 @@ import type { BackendChoice } from '../../runtime/kernels';
 import { defaultThreadCount } from '../../training/parallel-trainer';
 import { trainModel } from '../../training/train';
 import { OptionTable, parseCommandLine, required, UsageError } from '../args';
+import { nextSteps } from '../next-steps';
 import { createProgressSink } from '../progress';
 
 export const trainOptions: OptionTable = {
@@ -81,6 +82,7 @@ export async function train(argv: string[]): Promise<number> {
     sink.end();
     const val = result.valBpc === undefined ? '' : `, validation ${result.valBpc.toFixed(3)} bits/char`;
     process.stderr.write(`${result.reason === 'stopped' ? 'Stopped' : 'Done'} after ${result.progress?.steps ?? 0} steps${val}; saved ${out}\n`);
+    if (v.json !== true) process.stderr.write(nextSteps(out));
     return 0;
   } finally {
     process.off('SIGINT', onSignal);
