@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { runCli } from './cli-run';
 
-const CLI = path.join(__dirname, '../../src/cli/main.ts');
+const CLI = path.join(__dirname, '../../dist/cli.js');   // built by npm test before the unit tests
 
 describe('lstm-lens train: what next', function () {
   this.timeout(60_000);
@@ -17,6 +17,7 @@ describe('lstm-lens train: what next', function () {
       assert.equal(r.code, 0, r.stderr);
       const tail = r.stderr.slice(r.stderr.indexOf('Done after'));
       assert.match(tail, /^Done after 2 steps; saved m\.safetensors\nNext:\n/);
+      assert.match(tail, /node \S*dist\/cli\.js sample/, 'the command as the user can type it');
       for (const cmd of ['sample --model m.safetensors', 'eval --model m.safetensors', 'cells --model m.safetensors', 'Import Model']) {
         assert.ok(tail.includes(cmd), `mentions ${cmd}:\n${tail}`);
       }
