@@ -9,7 +9,8 @@
 //   5. the loop       train until the budget ends or a stop is asked for, saving atomically
 //                     (run-loop.ts: validation, samples, periodic saves, NaN rollbacks)
 //   6. the end        the extra threads closed, how the run ended returned
-import { buildCorpus, collectCorpus, describeCollected, fileHeader, readRawStreams } from '../corpus';
+import { buildCorpus, collectCorpus } from '../corpus';
+import { readTexts } from '../corpus/streams';
 import { describeSkips } from '../corpus/skips';
 import { includeFilter } from '../corpus/include-filter';
 import { CorpusNGramWriter, streamsAsFiles } from '../complete/load';
@@ -147,30 +148,16 @@ async function readCorpus(source: CorpusSource): Promise<TrainingText> {
       },
     };
   }
-  if (source.raw) {
-    // --raw: each file verbatim, no split; the n-gram file then names no files
-    const train = await readRawStreams(source.paths);
-    const val = source.valPaths ? await readRawStreams(source.valPaths) : [];
-    return { train: train.join(''), val, trainFiles: [], heldOutFiles: [], report: streamsReport(train.length, train.join('').length, val.length) };
-  }
-  const corpus = await collectCorpus(source.paths, {});
-  const summary = describeCollected(corpus);
-  const stream = (p: string, text: string) => fileHeader(p) + text;
-  let train: string[], val: string[];
-  if (source.valPaths) {
-    train = corpus.files.map((f) => stream(f.relPath, f.text));
-    const held = await collectCorpus(source.valPaths, {});
-    val = held.files.map((f) => stream(f.relPath, f.text));
-  } else {
-    const split = buildCorpus(corpus.files, {});
-    const byPath = new Map(corpus.files.map((f) => [f.relPath, f.text]));
-    train = split.trainFiles.map((p) => stream(p, byPath.get(p) ?? ''));
-    val = split.valFiles.map((p) => stream(p, byPath.get(p) ?? ''));
-  }
-  const joined = train.join('');
+  // The CLI's paths: split by file unless --val names the validation files (or --raw: no split).
+  let summary = '';
+  const read = { raw: source.raw, split: !source.raw && !source.valPaths, onNotice: (m: string) => { summary = m; } };
+  const texts = await readTexts(source.paths, read);
+  const val = source.valPaths ? (await readTexts(source.valPaths, { raw: source.raw, split: false })).train : texts.val;
+  const train = texts.train.join('');
   return {
-    train: joined, val, trainFiles: train, heldOutFiles: streamsAsFiles(val),
-    report: { ...streamsReport(train.length, joined.length, val.length), summary },
+    // the n-gram file names the training files (a raw stream names none)
+    train, val, trainFiles: source.raw ? [] : texts.train, heldOutFiles: source.raw ? [] : streamsAsFiles(val),
+    report: { ...streamsReport(texts.train.length, train.length, val.length), summary },
   };
 }
 

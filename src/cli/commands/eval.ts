@@ -5,7 +5,7 @@ import { evaluateStreams } from '../../engine/eval';
 import { loadModel } from '../../model-files/load-model';
 import { pickKernels } from '../../runtime/kernels';
 import { OptionTable, parseCommandLine, required, UsageError } from '../args';
-import { readTexts } from '../read-texts';
+import { readTexts } from '../../corpus/streams';
 
 export const evalOptions: OptionTable = {
   model: { kind: 'string' }, raw: { kind: 'flag' }, mixture: { kind: 'flag' }, ngram: { kind: 'string' }, json: { kind: 'flag' },

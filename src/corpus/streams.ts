@@ -1,8 +1,8 @@
-// The CLI's <path...> arguments as text: through the corpus rules (ignores, filters, a header
-// line per file, a train/validation split by file), or with --raw each file verbatim.
-import { collectCorpus, describeCollected } from '../corpus/collect';
-import { buildCorpus, fileHeader } from '../corpus/build';
-import { readRawStreams } from '../corpus/raw';
+// Files and folders named on a command line as text streams: through the corpus rules (ignores,
+// filters, a header line per file, a train/validation split by file), or raw, each file verbatim.
+import { collectCorpus, describeCollected } from './collect';
+import { buildCorpus, fileHeader } from './build';
+import { readRawStreams } from './raw';
 
 export interface Texts {
   /** Training streams: one per file, each with its header line (or verbatim with --raw). */
