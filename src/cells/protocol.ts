@@ -1,4 +1,4 @@
-// The typed messages between the extension host and the inference worker (dist/cells-worker.js),
+// The typed messages between the extension host and the cells worker (dist/cells-worker.js),
 // which computes everything the cell-activation panel shows, off the extension host's thread.
 //
 //   host --postMessage-> worker   InferRequest

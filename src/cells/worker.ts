@@ -1,8 +1,8 @@
-// The inference worker (dist/cells-worker.js): a worker_threads entry that runs the model for the
+// The cells worker (dist/cells-worker.js): a worker_threads entry that runs the model for the
 // cell-activation panel, so the extension host's thread never does: cell values over the open
 // document (the range in view first, then all of it, again after each edit), the model's next-
 // character guesses on hover, gate saturation, and cell discovery on the workspace's held-out
-// files. Messages: InferRequest in, InferReply out (infer-protocol.ts).
+// files. Messages: InferRequest in, InferReply out (protocol.ts).
 import * as fs from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import { buildCorpus, collectCorpus, fileHeader } from '../corpus';

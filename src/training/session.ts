@@ -1,6 +1,6 @@
 // Setting up one training run from a corpus and (maybe) a stored model: the vocabulary, the
 // text as ids, the model, the trainer, and where a resumed run picks up. What runs it is
-// runTraining (training-run.ts); this file only builds what it needs. No vscode import: the
+// runTraining (run-loop.ts); this file only builds what it needs. No vscode import: the
 // extension's worker uses it, and so can the CLI.
 //
 // A stored model keeps its own shape (cell, layers, hidden, vocabulary) and optimizer: a run

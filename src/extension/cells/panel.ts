@@ -4,7 +4,7 @@
 //
 // The panel follows the active text editor: its text (again after each edit, debounced), its
 // scroll position (the range in view is computed first) and its language. All numbers come from
-// the inference worker (cells-worker-client.ts); this file is wiring and states only.
+// the cells worker (worker-client.ts); this file is wiring and states only.
 //
 // Security: a strict Content-Security-Policy (nothing remote; scripts only with this page's
 // nonce; styles from the extension's media folder), local resources limited to media and

@@ -1,4 +1,4 @@
-// Messages between the Training panel's host side (training-panel.ts) and its webview script
+// Messages between the Training panel's host side (panel.ts) and its webview script
 // (media/training-panel.ts). Type-only: the webview bundle imports nothing else from here.
 
 export interface PanelStatus {
