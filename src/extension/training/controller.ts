@@ -111,7 +111,14 @@ export class TrainingController extends EventEmitter {
         this.emit('end', outcome);
         resolve(outcome);
       });
-      worker.start();
+      try {
+        worker.start();
+      } catch (e) {
+        this.worker = undefined;
+        this.live = undefined;
+        this.emit('phase', 'idle');
+        resolve({ kind: 'crashed', outOfMemory: false, message: `the training worker could not start (${(e as Error).message})` });
+      }
     });
   }
 
@@ -145,7 +152,11 @@ export class TrainingController extends EventEmitter {
         if (text !== undefined) return resolve(text);
         reject(new Error(failure ?? (end.kind === 'crashed' ? end.message : 'The sampling worker ended without a sample.')));
       });
-      worker.start();
+      try {
+        worker.start();
+      } catch (e) {
+        reject(new Error(`The sampling worker could not start (${(e as Error).message}).`));
+      }
     });
   }
 
