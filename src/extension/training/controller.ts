@@ -116,8 +116,10 @@ export class TrainingController extends EventEmitter {
       } catch (e) {
         this.worker = undefined;
         this.live = undefined;
+        const failed: RunOutcome = { kind: 'crashed', outOfMemory: false, message: `the training worker could not start (${(e as Error).message})` };
         this.emit('phase', 'idle');
-        resolve({ kind: 'crashed', outOfMemory: false, message: `the training worker could not start (${(e as Error).message})` });
+        this.emit('end', failed);
+        resolve(failed);
       }
     });
   }
