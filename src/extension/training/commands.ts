@@ -14,6 +14,9 @@ import type { TrainingController, RunOutcome, CorpusMessage, StartedMessage } fr
 import type { TrainingPanel } from './panel';
 import type { TrainingUi } from './ui';
 
+/** Intervals of a run (progress, evaluation, samples, saves); intervalsFor(budget) when not set. */
+export type CommandTimings = Partial<ReturnType<typeof intervalsFor>>;
+
 export class TrainingCommands {
   /** The outcome of the last run (tests wait on it). */
   lastOutcome: RunOutcome | undefined;
@@ -27,6 +30,8 @@ export class TrainingCommands {
     private readonly ui: TrainingUi,
     private readonly panel: TrainingPanel,
     private readonly notify: Notifier,
+    /** Read by the extension-host tests, which set short intervals (a seam still to be removed). */
+    public timings: CommandTimings = {},
   ) {}
 
   /** Resolves when the current run (if any) has ended and its outcome was handled. */
@@ -229,7 +234,7 @@ export class TrainingCommands {
     const s = readTrainingSettings();
     const budgetMs = resume && this.controller.remainingMs > 5_000 ? this.controller.remainingMs : s.budgetMs;
     const job: TrainJob = {
-      kind: 'train', corpus: { ...s.corpus, roots }, settings: s.run, checkpointPath: this.store.modelPath!, budgetMs, ...intervalsFor(budgetMs),
+      kind: 'train', corpus: { ...s.corpus, roots }, settings: s.run, checkpointPath: this.store.modelPath!, budgetMs, ...intervalsFor(budgetMs), ...this.timings,
     };
     const outcome = this.controller.start(job);
     this.runDone = outcome.then((o) => this.finish(o), () => undefined);
