@@ -28,9 +28,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { CellType, ModelConfig } from '../../src/engine/config';
+import { DEFAULT_TRAIN, type CellType, type ModelConfig } from '../../src/engine/config';
 import { decodeCheckpoint, encodeCheckpoint, UNK } from '../../src/engine/checkpoint';
-import { DEFAULT_TRAIN } from '../../src/engine/config';
 import { evaluateStreams } from '../../src/engine/eval';
 import type { Kernels } from '../../src/engine/kernels';
 import { createRefKernels } from '../../src/engine/kernels-ref';
@@ -129,11 +128,11 @@ function dropoutMasks(rng: Rng, p: number, layers: number, n: number): number[][
   return Array.from({ length: layers - 1 }, () => Array.from({ length: n }, () => (copy.next() < keep ? scale : 0)));
 }
 
-/** Our side of one case on the given kernels. Everything random comes from Rng(seed), so every
- *  backend sees the same weights, state and ids. */
 /** With dropout, per chunk: the final h of the layers above the first, with the masks and without. */
 interface DropoutEffect { dropped: number[]; undropped: number[] }
 
+/** Our side of one case on the given kernels. Everything random comes from Rng(seed), so every
+ *  backend sees the same weights, state and ids. */
 function runOurs(c: GradCase, seed: number, kernels: Kernels): { ours: OurResult; h0: number[]; c0: number[]; chunks: Chunk[]; effect: DropoutEffect[] } {
   const config: ModelConfig = { cell: c.cell, layers: c.layers, hidden: c.hidden, vocabSize: c.vocab, dropout: c.dropout };
   const model = new CharRNN(config, kernels, c.B, c.T);
