@@ -10,7 +10,7 @@
 //   it); no Content-Security-Policy violation reaches the console. Screenshots go to shots/.
 //
 // usage: node test/e2e/cells.js [--keep]     (dist/ must be built)   env: E2E_CHROMIUM=/usr/bin/chromium
-// Prints `e2e: N passed, N failed` last; exit code 0 only when all passed.
+// Prints `e2e: N passed, N failed, 0 skipped` last; exit code 0 only when all passed.
 const fs = require('fs');
 const path = require('path');
 const { spawnSync } = require('child_process');

@@ -9,7 +9,7 @@
 //
 // usage: node test/e2e/run.js [--keep]      (dist/ must be built; code-server is installed
 //        into .vscode-test-tools when missing)   env: E2E_CHROMIUM=/usr/bin/chromium
-// Prints `e2e: N passed, N failed` last; exit code 0 only when all passed.
+// Prints `e2e: N passed, N failed, 0 skipped` last; exit code 0 only when all passed.
 const fs = require('fs');
 const path = require('path');
 const { ROOT, ensureCodeServer, packageVsix, startCodeServer } = require('../harness/code-server');

@@ -6,9 +6,11 @@ usage: /usr/bin/python3 torch_ref.py WEIGHTS.safetensors SPEC.json OUT.json     
 
 SPEC: {"cell", "layers", "hidden", "vocab",
        "inputs": (T,B) ids, "targets": (T,B) ids (negative = masked),
-       or "chunks": [{"inputs", "targets"}, ...] run one after another with the state carried
-       (detached between chunks, as truncated BPTT does) and the gradients accumulated,
+       or "chunks": [{"inputs", "targets", "masks"?}, ...] run one after another with the state
+       carried (detached between chunks, as truncated BPTT does) and the gradients accumulated,
        "h0"?: (L,B,H), "c0"?: (L,B,H)}              nested lists, or flat row-major with "T", "B"
+      "masks" (dropout between layers): per layer k < L-1, flat (T,B,H), the inverted-dropout mask
+       that multiplies layer k's output in that chunk (0 or 1/(1-p); see forward_with_masks)
 OUT:  {"loss": Σ nats over all chunks, "losses": [per chunk], "h": flat (L,B,H), "c": flat or null,
        "grads": {tensor name: flat row-major list}}  (gradients of Σ nats, not of the mean)
 """
@@ -61,7 +63,11 @@ def run_case(weights_path, spec):
     for chunk in chunks:
         # truncated BPTT: the carried state is a constant for this chunk
         state = tuple(s.detach() for s in state) if cell == "lstm" else state.detach()
-        logits, state = model(ids(chunk["inputs"]), state)
+        if chunk.get("masks"):
+            masks = [torch.tensor(m, dtype=torch.float64).reshape(-1, B, H) for m in chunk["masks"]]
+            logits, state = model.forward_with_masks(ids(chunk["inputs"]), state, masks)
+        else:
+            logits, state = model(ids(chunk["inputs"]), state)
         loss = sum_nats(logits, ids(chunk["targets"]))
         loss.backward()  # accumulates into .grad across chunks
         losses.append(loss.item())

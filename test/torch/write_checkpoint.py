@@ -62,9 +62,10 @@ def train(model, ids, steps, seq, batch, lr):
 
 @torch.no_grad()
 def evaluate(model, char_to_id, unk_id, texts, oov_code_points):
-    """Σ bits over characters 2..N of each text, in float64."""
-    m = CharRNN(model.cell, model.layers, model.hidden, model.vocab_size).double()
+    """Σ bits over characters 2..N of each text, in float64, in eval mode (no dropout)."""
+    m = CharRNN(model.cell, model.layers, model.hidden, model.vocab_size, dropout=model.rnn.dropout).double()
     m.load_state_dict({k: v.double() for k, v in model.state_dict().items()})
+    m.eval()
     bits, chars, oov = 0.0, 0, 0
     after_first = {}
     for text in texts[:1]:

@@ -558,7 +558,12 @@ describe('Stepper on the WebAssembly kernels (16-bit inference weights)', () => 
 if (!childVariants) {
   describe('WebAssembly kernels: setup', () => {
     it('runs the relaxed-SIMD variant too (in a child node with --experimental-wasm-relaxed-simd if needed)', function () {
-      if (variants.includes('relaxed')) this.skip();
+      if (variants.includes('relaxed')) {
+        // this process runs it already (the "relaxed variant" suites above): no child needed,
+        // and no skip either, since npm test fails on skipped tests
+        assert.equal(createWasmKernelsSync({ variant: 'relaxed' }).variant, 'relaxed');
+        return;
+      }
       const mocha = join(__dirname, '../../node_modules/mocha/bin/mocha.js');
       // node flags go to node itself: given to mocha, they make it re-spawn node without the V8 flag
       const r = spawnSync(process.execPath, ['--experimental-wasm-relaxed-simd', '--import', 'tsx', mocha, '--timeout', '120000',
