@@ -76,14 +76,19 @@ def main(argv: List[str] | None = None) -> int:
     ap.add_argument("--device", default="cpu", help="cpu or cuda (default cpu)")
     args = ap.parse_args(argv)
 
-    ck = load_checkpoint(args.model)
+    try:
+        ck = load_checkpoint(args.model)
+        vocab = Vocab(ck.vocab)
+        texts = [read_text(p) for p in args.raw] if args.raw else split_streams(read_corpus(args.corpus).val)
+        streams = [vocab.encode(t) for t in texts]
+    except (OSError, ValueError) as e:   # a missing or bad file, text the vocabulary cannot encode
+        print(f"lstm_lens_torch.eval: {e}", file=sys.stderr)
+        return 1
     device = torch.device(args.device)
     model = CharRNN.from_config(ck.config)
     model.load_state_dict(ck.params)
     model.to(device).eval()
-    vocab = Vocab(ck.vocab)
-    texts = [read_text(p) for p in args.raw] if args.raw else split_streams(read_corpus(args.corpus).val)
-    score = score_streams(model, [vocab.encode(t) for t in texts], vocab, device)
+    score = score_streams(model, streams, vocab, device)
     if score.chars == 0:
         print("lstm_lens_torch.eval: there is nothing to score: every text has fewer than two characters.", file=sys.stderr)
         return 1

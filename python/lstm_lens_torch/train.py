@@ -24,34 +24,30 @@ stopped. Saves write that sidecar too, so the extension can resume a model train
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import math
 import os
 import signal
 import sys
 import time
-from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
 
 import numpy as np
 import torch
 import torch.distributed as dist
-from torch.nn.parallel import DistributedDataParallel
 
 from . import __version__
-from .checkpoint import (DEFAULT_TRAIN, TRAINER_FORMAT, Checkpoint, TrainingState, load_checkpoint,
-                         load_training_state, save_checkpoint)
-from .data import StreamLayout, Vocab, build_vocab, cap_streams, read_corpus, split_streams
+from .checkpoint import DEFAULT_TRAIN, Checkpoint, load_checkpoint, load_training_state, save_checkpoint
+from .cluster import Cluster, join_cluster
+from .data import Vocab, build_vocab, cap_streams, read_corpus, split_streams
 from .eval import score_streams
-from .model import CharRNN, detach_state, make_state, state_hc, sum_nats
+from .model import CharRNN
+from .trainer import Setup, Trainer
 
-LN2 = math.log(2)
 # How often a run reports, evaluates, samples and saves (src/defaults.ts DEFAULTS.intervals).
 PROGRESS_EVERY_S, EVAL_EVERY_S, SAMPLE_EVERY_S, SAVE_EVERY_S = 0.5, 15.0, 20.0, 60.0
 MAX_VAL_CHARS = 40_000
 EVAL_SHARE = 0.05      # validation takes at most this share of the run's time (run-loop.ts)
-MAX_ROLLBACKS = 3      # diverged (NaN) steps tolerated, each halving the learning rate
 DEFAULT_MINUTES = 15
 
 
@@ -85,58 +81,7 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
     return ap.parse_args(argv)
 
 
-# ---- processes ------------------------------------------------------------------------------
-
-@dataclass
-class Cluster:
-    """This process's place among the ranks torchrun started (or the only one)."""
-    rank: int
-    world: int
-    device: torch.device
-
-    @property
-    def distributed(self) -> bool:
-        return self.world > 1
-
-    @property
-    def leader(self) -> bool:
-        return self.rank == 0
-
-
-def join_cluster(device_flag: Optional[str]) -> Cluster:
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    rank = int(os.environ.get("RANK", "0"))
-    kind = device_flag or ("cuda" if torch.cuda.is_available() else "cpu")
-    if kind == "cuda":
-        if not torch.cuda.is_available():
-            raise SystemExit("lstm_lens_torch.train: --device cuda, but this PyTorch sees no GPU.")
-        local = int(os.environ.get("LOCAL_RANK", "0"))
-        torch.cuda.set_device(local)
-        device = torch.device("cuda", local)
-    else:
-        device = torch.device("cpu")
-    if world > 1:
-        dist.init_process_group("nccl" if kind == "cuda" else "gloo")
-    return Cluster(rank, world, device)
-
-
-def share(batch: int, cluster: Cluster) -> range:
-    """The streams this rank trains: a contiguous, near-equal share of the B streams."""
-    return range(cluster.rank * batch // cluster.world, (cluster.rank + 1) * batch // cluster.world)
-
-
 # ---- setting up -----------------------------------------------------------------------------
-
-@dataclass
-class Setup:
-    config: Dict[str, Any]
-    train_cfg: Dict[str, Any]
-    vocab: Vocab
-    params: Optional[Dict[str, torch.Tensor]]   # from the checkpoint, or None for a new model
-    progress: Dict[str, Any]
-    state: Optional[TrainingState]
-    notices: List[str] = field(default_factory=list)
-
 
 def prepare(args: argparse.Namespace, corpus_vocab: List[str]) -> Setup:
     """The model and training settings: a new model from the flags, or the stored one."""
@@ -150,7 +95,7 @@ def prepare(args: argparse.Namespace, corpus_vocab: List[str]) -> Setup:
                   "vocabSize": len(corpus_vocab), "dropout": args.dropout or 0}
         check_new_model(config)
         progress = {"steps": 0, "charsSeen": 0, "elapsedMs": 0, "valBpcHistory": []}
-        return Setup(config, {**DEFAULT_TRAIN, **given}, Vocab(corpus_vocab), None, progress, None)
+        return Setup(config, {**DEFAULT_TRAIN, **given}, Vocab(corpus_vocab), None, progress, None, [], given)
 
     if not os.path.exists(args.out):
         raise SystemExit(f"lstm_lens_torch.train: --resume needs an existing checkpoint, and {args.out} does not exist.")
@@ -168,7 +113,7 @@ def prepare(args: argparse.Namespace, corpus_vocab: List[str]) -> Setup:
         state = load_training_state(args.out, ck.training["steps"])
     except ValueError as e:
         notices.append(f"The optimizer state beside the stored model could not be used ({e}); training continues with a fresh optimizer.")
-    return Setup(ck.config, train_cfg, Vocab(ck.vocab), ck.params, ck.training, state, notices)
+    return Setup(ck.config, train_cfg, Vocab(ck.vocab), ck.params, ck.training, state, notices, given)
 
 
 def check_new_model(config: Dict[str, Any]) -> None:
@@ -179,209 +124,6 @@ def check_new_model(config: Dict[str, Any]) -> None:
         raise SystemExit(f"lstm_lens_torch.train: --hidden must be from 1 to 4096, not {config['hidden']}.")
     if not 0 <= config["dropout"] < 1:
         raise SystemExit(f"lstm_lens_torch.train: --dropout must be in [0, 1), not {config['dropout']}.")
-
-
-def make_optimizer(params, cfg: Dict[str, Any]) -> torch.optim.Optimizer:
-    """The engine's optimizers (src/engine/optim.ts), which follow PyTorch's semantics."""
-    lr, wd, eps = cfg["learningRate"], cfg["weightDecay"], cfg["eps"]
-    name = cfg["optimizer"]
-    if name == "adam":
-        return torch.optim.Adam(params, lr=lr, betas=(cfg["beta1"], cfg["beta2"]), eps=eps, weight_decay=wd)
-    if name == "rmsprop":
-        return torch.optim.RMSprop(params, lr=lr, alpha=cfg["rmsDecay"], eps=eps, weight_decay=wd)
-    if name == "adagrad":
-        return torch.optim.Adagrad(params, lr=lr, eps=eps, weight_decay=wd)
-    if name == "momentum":
-        return torch.optim.SGD(params, lr=lr, momentum=cfg["momentum"], weight_decay=wd)
-    if name == "sgd":
-        return torch.optim.SGD(params, lr=lr, weight_decay=wd)
-    raise SystemExit(f"lstm_lens_torch.train: unknown optimizer {name!r}.")
-
-
-def splitmix_state(seed: int) -> List[int]:
-    """The engine's Rng(seed) state words (src/engine/rng.ts), for the sidecar's reserved generator."""
-    x, words = seed & 0xFFFFFFFF, []
-    for _ in range(4):
-        x = (x + 0x9E3779B9) & 0xFFFFFFFF
-        z = x
-        z = ((z ^ (z >> 16)) * 0x85EBCA6B) & 0xFFFFFFFF
-        z = ((z ^ (z >> 13)) * 0xC2B2AE35) & 0xFFFFFFFF
-        words.append((z ^ (z >> 16)) & 0xFFFFFFFF)
-    return words if any(words) else [1, 0, 0, 0]
-
-
-# ---- the trainer ----------------------------------------------------------------------------
-
-@dataclass
-class StepResult:
-    loss_bits: float
-    grad_norm: float
-    stop: bool
-    save: bool
-    diverged: bool
-
-
-class Trainer:
-    """One rank's part of the run: its streams, the model (DDP-wrapped when distributed), the
-    optimizer and the counters, which every rank keeps identically."""
-
-    def __init__(self, setup: Setup, data: np.ndarray, cluster: Cluster, bf16: bool):
-        cfg = setup.train_cfg
-        self.cfg, self.cluster, self.data = cfg, cluster, data
-        self.layout = StreamLayout(len(data), cfg["seqLength"], cfg["batchSize"])
-        if self.layout.batch < cluster.world:
-            raise SystemExit(f"lstm_lens_torch.train: {self.layout.batch} streams cannot be shared by {cluster.world} processes; use a larger --batch or fewer processes.")
-        self.streams = share(self.layout.batch, cluster)
-        torch.manual_seed(cfg["seed"])
-        self.model = CharRNN.from_config(setup.config)
-        if setup.params is not None:
-            self.model.load_state_dict(setup.params)
-        self.model.to(cluster.device)
-        # DDP broadcasts rank 0's weights to the others as it wraps the model
-        self.net = DistributedDataParallel(self.model, device_ids=[cluster.device.index] if cluster.device.type == "cuda" else None) \
-            if cluster.distributed else self.model
-        self.optimizer = make_optimizer(self.model.parameters(), cfg)
-        self.bf16 = bf16
-        self.steps = int(setup.progress["steps"])
-        self.chars = int(setup.progress["charsSeen"])
-        self.epoch = int(setup.progress.get("epochs", 0) or 0)
-        self.lr = float(cfg["learningRate"])
-        self.rng_state = splitmix_state(cfg["seed"])
-        self.hidden = self.model.zero_state(len(self.streams), cluster.device)
-        self.rollbacks = 0
-        self.notices: List[str] = []
-        if setup.state is not None:
-            self._restore(setup.state)
-
-    # One chunk for every stream: forward, backward (DDP sums the ranks' gradients), clip, step.
-    def step(self, stop: bool, save: bool) -> StepResult:
-        inputs, targets, count = self.layout.chunk(self.data, self.streams.start, self.streams.stop)
-        x = torch.from_numpy(inputs).to(self.cluster.device)
-        y = torch.from_numpy(targets).to(self.cluster.device)
-        self.optimizer.zero_grad(set_to_none=False)
-        with torch.autocast(device_type="cuda", dtype=torch.bfloat16) if self.bf16 else contextlib.nullcontext():
-            logits, new_hidden = self.net(x, self.hidden)
-        local_nats = sum_nats(logits, y)
-        (local_nats * (self.cluster.world / count)).backward()
-        # one small all-reduce: the chunk's nats, and whether any rank asks to stop or save
-        stats = torch.tensor([local_nats.item(), float(stop), float(save)], dtype=torch.float64)
-        if self.cluster.distributed:
-            stats = stats.to(self.cluster.device)
-            dist.all_reduce(stats)
-            stats = stats.cpu()
-        nats, stop, save = float(stats[0]), bool(stats[1] > 0), bool(stats[2] > 0)
-        norm = self._clip()
-        if not (math.isfinite(norm) and math.isfinite(nats)):
-            return self._diverged(nats, norm, stop, save)
-        for group in self.optimizer.param_groups:
-            group["lr"] = self.lr
-        self.optimizer.step()
-        self.steps += 1
-        self.chars += count
-        if self.cfg["lrDecayEvery"] > 0 and self.steps % self.cfg["lrDecayEvery"] == 0:
-            self.lr *= self.cfg["lrDecay"]
-        if self.layout.advance():
-            self.epoch += 1
-            self.hidden = self.model.zero_state(len(self.streams), self.cluster.device)
-        else:
-            self.hidden = detach_state(new_hidden)
-        return StepResult(nats / count / LN2, norm, stop, save, False)
-
-    def _clip(self) -> float:
-        params = list(self.model.parameters())
-        max_norm = self.cfg["clipNorm"] if self.cfg["clipNorm"] > 0 else float("inf")
-        norm = float(torch.nn.utils.clip_grad_norm_(params, max_norm))
-        if self.cfg["clipValue"] > 0:
-            torch.nn.utils.clip_grad_value_(params, self.cfg["clipValue"])
-        return norm
-
-    def _diverged(self, nats: float, norm: float, stop: bool, save: bool) -> StepResult:
-        """A NaN step is not applied: the streams stay where they were, the learning rate halves."""
-        self.rollbacks += 1
-        if self.rollbacks > MAX_ROLLBACKS:
-            raise SystemExit(f"lstm_lens_torch.train: training diverged (the loss became NaN) {MAX_ROLLBACKS} times even after lowering the learning rate.")
-        self.lr *= 0.5
-        self.notices.append(f"The loss became NaN at step {self.steps + 1}; the step was not applied and the learning rate halved.")
-        return StepResult(float("nan"), norm, stop, save, True)
-
-    # ---- the sidecar: optimizer state, stream positions, carried state -------------------
-
-    def export_state(self) -> Optional[TrainingState]:
-        """The whole run's state (collective: every rank must call it); None on other ranks."""
-        h, c = (t.detach().cpu() for t in state_hc(self.hidden))
-        if self.cluster.distributed:
-            parts: List[Any] = [None] * self.cluster.world
-            dist.all_gather_object(parts, (h, c))
-            h = torch.cat([p[0] for p in parts], dim=1)
-            c = torch.cat([p[1] for p in parts], dim=1)
-        if not self.cluster.leader:
-            return None
-        tensors, scalars = self._optimizer_tensors()
-        tensors["hidden.h"], tensors["hidden.c"] = h.reshape(-1), c.reshape(-1)
-        meta = {
-            "format": TRAINER_FORMAT, "optimizer": self.cfg["optimizer"], "optimizerScalars": scalars,
-            "batchSize": self.layout.batch, "seqLength": self.layout.seq, "dataLength": self.layout.n,
-            "trainer": {"step": self.steps, "epoch": self.epoch, "charsSeen": self.chars, "lr": self.lr,
-                        "positions": [int(p) for p in self.layout.positions], "rng": self.rng_state, "dropoutRng": []},
-        }
-        return TrainingState(tensors, meta)
-
-    def _optimizer_tensors(self):
-        """torch's per-parameter state flattened in layout order as the engine names it
-        (exp_avg, exp_avg_sq, square_avg, sum, momentum_buffer: PyTorch's own names)."""
-        params = list(self.model.parameters())
-        keys = {"adam": ["exp_avg", "exp_avg_sq"], "rmsprop": ["square_avg"], "adagrad": ["sum"],
-                "momentum": ["momentum_buffer"], "sgd": []}[self.cfg["optimizer"]]
-        tensors: Dict[str, torch.Tensor] = {}
-        for key in keys:
-            flat = [self.optimizer.state.get(p, {}).get(key) for p in params]
-            flat = [torch.zeros(p.numel()) if t is None else t.detach().float().cpu().reshape(-1) for p, t in zip(params, flat)]
-            tensors[f"optim.{key}"] = torch.cat(flat)
-        scalars = {}
-        if self.cfg["optimizer"] == "adam":
-            st = self.optimizer.state.get(params[0], {})
-            scalars["step"] = int(st["step"]) if "step" in st else 0
-        return tensors, scalars
-
-    def _restore(self, state: TrainingState) -> None:
-        """Where the saved run was: counters, Adam's moments, and (same text and layout) the streams."""
-        meta, tr = state.meta, state.meta.get("trainer", {})
-        if meta.get("format") != TRAINER_FORMAT or meta.get("optimizer") != self.cfg["optimizer"]:
-            self.notices.append("The optimizer state beside the stored model is for another optimizer; training continues with a fresh one.")
-            return
-        self._load_optimizer(state.tensors, meta.get("optimizerScalars", {}))
-        self.steps, self.epoch, self.chars = int(tr["step"]), int(tr["epoch"]), int(tr["charsSeen"])
-        self.lr = float(tr["lr"])
-        if isinstance(tr.get("rng"), list) and len(tr["rng"]) == 4:
-            self.rng_state = [int(w) for w in tr["rng"]]
-        same = meta.get("batchSize") == self.layout.batch and meta.get("seqLength") == self.layout.seq \
-            and meta.get("dataLength") == self.layout.n and self.layout.restore(tr.get("positions", []))
-        if not same:
-            self.notices.append("The text or the stream layout changed since the model was saved: the streams start over from the start, with zero state.")
-            return
-        m = self.model
-        shape = (m.layers, self.layout.batch, m.hidden)
-        mine = slice(self.streams.start, self.streams.stop)
-        h = state.tensors["hidden.h"].reshape(shape)[:, mine].contiguous().to(self.cluster.device)
-        c = state.tensors["hidden.c"].reshape(shape)[:, mine].contiguous().to(self.cluster.device)
-        self.hidden = make_state(m.cell, h, c)
-
-    def _load_optimizer(self, tensors: Dict[str, torch.Tensor], scalars: Dict[str, Any]) -> None:
-        """The engine's flat optim.<key> arrays back into torch's per-parameter state."""
-        params = list(self.model.parameters())
-        offset = 0
-        for p in params:
-            entry: Dict[str, Any] = {}
-            for name, flat in tensors.items():
-                if name.startswith("optim."):
-                    entry[name[len("optim."):]] = flat[offset:offset + p.numel()].reshape(p.shape).clone().to(p.device)
-            if self.cfg["optimizer"] in ("adam", "rmsprop", "adagrad"):
-                entry["step"] = torch.tensor(float(scalars.get("step", self.steps)))
-            self.optimizer.state[p] = entry
-            offset += p.numel()
-
-    def params(self) -> Dict[str, torch.Tensor]:
-        return {n: t.detach().cpu() for n, t in self.model.state_dict().items()}
 
 
 # ---- the run --------------------------------------------------------------------------------
@@ -449,11 +191,129 @@ def round4(x: float) -> Optional[float]:
     return round(x, 4) if math.isfinite(x) else None
 
 
+class RunLoop:
+    """The run around the trainer, as src/training/run-loop.ts tells it: step until the budget is
+    spent or a stop is asked for; now and then (on rank 0) validate, sample, report; save every
+    minute and at the end. Only the trainer's step and the save are collective."""
+
+    def __init__(self, args: argparse.Namespace, setup: Setup, trainer: Trainer, cluster: Cluster, val: List[np.ndarray]):
+        self.args, self.setup, self.trainer, self.cluster, self.val = args, setup, trainer, cluster, val
+        self.leader = cluster.leader
+        self.t0 = time.monotonic()
+        self.budget = Budget(args, self.t0)
+        self.start_chars, self.start_ms = trainer.chars, float(setup.progress["elapsedMs"])
+        self.history = [list(p) for p in setup.progress["valBpcHistory"]]
+        self.val_bpc: Optional[float] = self.history[-1][1] if self.history else None
+        self.smoothed = float("nan")
+        self.last_progress = self.last_eval = self.last_sample = self.last_save = self.t0
+        self.eval_gap, self.samples = EVAL_EVERY_S, 0
+        self.stop_asked: List[bool] = []
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: self.stop_asked.append(True))
+
+    def run(self) -> None:
+        if self.budget.steps is not None and self.trainer.steps >= self.budget.steps:
+            self.say([f"The model is already at step {self.trainer.steps}, the budget of --steps {self.budget.steps}; nothing to do."])
+            return
+        self.trainer.model.train()
+        while True:
+            now = time.monotonic()
+            time_up = self.budget.minutes is not None and now - self.t0 >= self.budget.minutes * 60
+            r = self.trainer.step(stop=bool(self.stop_asked) or (self.leader and time_up),
+                                  save=self.leader and now - self.last_save >= SAVE_EVERY_S)
+            self.say(self.trainer.notices)
+            self.trainer.notices.clear()
+            if r.diverged:
+                if r.stop:
+                    break
+                continue
+            self.smoothed = r.loss_bits if math.isnan(self.smoothed) else 0.95 * self.smoothed + 0.05 * r.loss_bits
+            if r.stop or self.budget.reached(self.trainer):
+                break
+            if r.save:
+                self.save()
+            if self.leader:
+                self.now_and_then()
+        self.finish()
+
+    def now_and_then(self) -> None:
+        """Validation, a sample and a progress line, each when its time has come (rank 0)."""
+        now = time.monotonic()
+        if now - self.last_eval >= self.eval_gap:
+            self.evaluate()
+        text = None
+        if now - self.last_sample >= SAMPLE_EVERY_S:
+            text = self.sample()
+        if text is not None or now - self.last_progress >= self.args.progress_every:
+            self.report(text)
+            self.last_progress = now
+
+    def finish(self) -> None:
+        if self.leader:
+            self.evaluate()
+        self.save()
+        if self.leader:
+            self.report(self.sample())
+            val = "" if self.val_bpc is None else f", validation {self.val_bpc:.3f} bits/char"
+            self.say([f"{'Stopped' if self.stop_asked else 'Done'} after {self.trainer.steps} steps{val}; saved {self.args.out}"])
+
+    def evaluate(self) -> None:
+        if not self.val:
+            return
+        start = time.monotonic()
+        model = self.trainer.model
+        model.eval()
+        score = score_streams(model, self.val, self.setup.vocab, self.cluster.device)
+        model.train()
+        if score.chars:
+            self.val_bpc = score.bpc
+            self.history.append([self.trainer.chars, self.val_bpc])
+        self.last_eval = time.monotonic()
+        # validation may take at most EVAL_SHARE of the run: a slow one waits longer for the next
+        self.eval_gap = max(EVAL_EVERY_S, (self.last_eval - start) * (1 / EVAL_SHARE - 1))
+
+    def sample(self) -> str:
+        self.samples += 1
+        text = sample_text(self.trainer.model, self.setup.vocab, 200, 0.8, self.samples, self.cluster.device)
+        self.last_sample = time.monotonic()
+        return text
+
+    def save(self) -> None:
+        """Collective: every rank calls it (the carried state is gathered); rank 0 writes."""
+        state = self.trainer.export_state()
+        self.last_save = time.monotonic()
+        if not self.leader:
+            return
+        t = self.trainer
+        training = {**self.setup.progress, "steps": t.steps, "charsSeen": t.chars,
+                    "elapsedMs": self.start_ms + (time.monotonic() - self.t0) * 1000,
+                    "valBpcHistory": self.history, "epochs": t.epoch,
+                    "trainedWith": {"trainer": f"lstm_lens_torch {__version__}", "torch": torch.__version__,
+                                    "processes": self.cluster.world, "device": self.cluster.device.type}}
+        save_checkpoint(self.args.out, Checkpoint(self.setup.config, self.setup.vocab.chars, t.params(), training, t.cfg), state)
+
+    def report(self, text: Optional[str]) -> None:
+        """One progress line, with the fields of `lstm-lens train --json` (src/cli/progress.ts)."""
+        t, now = self.trainer, time.monotonic()
+        elapsed, f = now - self.t0, self.budget.fraction(t, now)
+        line = {"step": t.steps, "epoch": t.epoch, "chars": t.chars,
+                "chars_per_s": round((t.chars - self.start_chars) / elapsed) if elapsed > 0 else 0,
+                "train_bpc": round4(self.smoothed), "val_bpc": None if self.val_bpc is None else round4(self.val_bpc),
+                "eta_s": round(max(0.0, elapsed * (1 - f) / f)) if f > 0 else None, "lr": t.lr}
+        if text is not None:
+            line["sample"] = text
+        emit(line)
+
+    def say(self, messages: List[str]) -> None:
+        if self.leader:
+            for message in messages:
+                notice(message)
+
+
 def run(args: argparse.Namespace) -> int:
     cluster = join_cluster(args.device)
     if args.threads:
         torch.set_num_threads(args.threads)
-    leader = cluster.leader
     corpus = read_corpus(args.corpus)
     if corpus.vocab != build_vocab(corpus.train):
         raise SystemExit(f"lstm_lens_torch.train: {args.corpus}/vocab.json is not the vocabulary of its train.txt; write the corpus again with `lstm-lens corpus`.")
@@ -461,108 +321,14 @@ def run(args: argparse.Namespace) -> int:
     data = setup.vocab.encode(corpus.train)
     val = cap_streams([setup.vocab.encode(s) for s in split_streams(corpus.val)], MAX_VAL_CHARS)
     trainer = Trainer(setup, data, cluster, bf16=cluster.device.type == "cuda" and not args.fp32)
-    if leader:
-        for message in setup.notices + trainer.notices:
-            notice(message)
-        c = setup.config
-        notice(f"Training a {c['layers']}×{c['hidden']} {c['cell'].upper()} on {len(data):,} characters "
-               f"(vocabulary {len(setup.vocab)}) with torch {torch.__version__} on {cluster.world} "
-               f"{'process' if cluster.world == 1 else 'processes'} ({cluster.device.type}), batch {trainer.layout.batch}.")
+    loop = RunLoop(args, setup, trainer, cluster, val)
+    c = setup.config
+    loop.say(setup.notices + trainer.notices + [
+        f"Training a {c['layers']}×{c['hidden']} {c['cell'].upper()} on {len(data):,} characters "
+        f"(vocabulary {len(setup.vocab)}) with torch {torch.__version__} on {cluster.world} "
+        f"{'process' if cluster.world == 1 else 'processes'} ({cluster.device.type}), batch {trainer.layout.batch}."])
     trainer.notices.clear()
-
-    stop_asked = []
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop_asked.append(True))
-
-    t0 = time.monotonic()
-    budget = Budget(args, t0)
-    start_chars, start_ms = trainer.chars, float(setup.progress["elapsedMs"])
-    history = [list(p) for p in setup.progress["valBpcHistory"]]
-    val_bpc = history[-1][1] if history else None
-    smoothed = float("nan")
-    last_progress = last_eval = last_sample = last_save = t0
-    eval_gap, samples = EVAL_EVERY_S, 0
-
-    def evaluate() -> None:
-        nonlocal val_bpc, last_eval, eval_gap
-        if not val:
-            return
-        start = time.monotonic()
-        trainer.model.eval()
-        score = score_streams(trainer.model, val, setup.vocab, cluster.device)
-        trainer.model.train()
-        if score.chars:
-            val_bpc = score.bpc
-            history.append([trainer.chars, val_bpc])
-        last_eval = time.monotonic()
-        eval_gap = max(EVAL_EVERY_S, (last_eval - start) * (1 / EVAL_SHARE - 1))
-
-    def save() -> None:
-        state = trainer.export_state()   # collective
-        if not leader:
-            return
-        training = {**setup.progress, "steps": trainer.steps, "charsSeen": trainer.chars,
-                    "elapsedMs": start_ms + (time.monotonic() - t0) * 1000, "valBpcHistory": history,
-                    "epochs": trainer.epoch,
-                    "trainedWith": {"trainer": f"lstm_lens_torch {__version__}", "torch": torch.__version__,
-                                    "processes": cluster.world, "device": cluster.device.type}}
-        save_checkpoint(args.out, Checkpoint(setup.config, setup.vocab.chars, trainer.params(), training, trainer.cfg), state)
-
-    def progress_line(text: Optional[str]) -> None:
-        now = time.monotonic()
-        elapsed, f = now - t0, budget.fraction(trainer, now)
-        line = {"step": trainer.steps, "epoch": trainer.epoch, "chars": trainer.chars,
-                "chars_per_s": round((trainer.chars - start_chars) / elapsed) if elapsed > 0 else 0,
-                "train_bpc": round4(smoothed), "val_bpc": None if val_bpc is None else round4(val_bpc),
-                "eta_s": round(max(0.0, elapsed * (1 - f) / f)) if f > 0 else None, "lr": trainer.lr}
-        if text is not None:
-            line["sample"] = text
-        emit(line)
-
-    if budget.steps is not None and trainer.steps >= budget.steps:
-        if leader:
-            notice(f"The model is already at step {trainer.steps}, the budget of --steps {budget.steps}; nothing to do.")
-        return 0
-    trainer.model.train()
-    while True:
-        now = time.monotonic()
-        time_up = budget.minutes is not None and now - t0 >= budget.minutes * 60
-        want_save = leader and now - last_save >= SAVE_EVERY_S
-        r = trainer.step(stop=bool(stop_asked) or (leader and time_up), save=want_save)
-        if leader:
-            for message in trainer.notices:
-                notice(message)
-        trainer.notices.clear()
-        if r.diverged:
-            if r.stop:
-                break
-            continue
-        smoothed = r.loss_bits if math.isnan(smoothed) else 0.95 * smoothed + 0.05 * r.loss_bits
-        if r.stop or budget.reached(trainer):
-            break
-        if r.save:
-            save()
-            last_save = time.monotonic()
-        if leader:
-            now = time.monotonic()
-            if now - last_eval >= eval_gap:
-                evaluate()
-            text = None
-            if now - last_sample >= SAMPLE_EVERY_S:
-                samples += 1
-                text = sample_text(trainer.model, setup.vocab, 200, 0.8, samples, cluster.device)
-                last_sample = time.monotonic()
-            if text is not None or now - last_progress >= args.progress_every:
-                progress_line(text)
-                last_progress = now
-    if leader:
-        evaluate()
-    save()
-    if leader:
-        samples += 1
-        progress_line(sample_text(trainer.model, setup.vocab, 200, 0.8, samples, cluster.device))
-        val_text = "" if val_bpc is None else f", validation {val_bpc:.3f} bits/char"
-        notice(f"{'Stopped' if stop_asked else 'Done'} after {trainer.steps} steps{val_text}; saved {args.out}")
+    loop.run()
     return 0
 
 
@@ -570,6 +336,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
     try:
         return run(args)
+    except (OSError, ValueError) as e:   # a missing or bad file, text the vocabulary cannot encode
+        notice(f"lstm_lens_torch.train: {e}")
+        return 1
     finally:
         if dist.is_initialized():
             dist.destroy_process_group()
