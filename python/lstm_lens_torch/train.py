@@ -74,7 +74,7 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
     ap.add_argument("--seed", type=int, help="seeds the initial weights and samples, default 1")
     ap.add_argument("--resume", action="store_true", help="continue the model at --out")
     ap.add_argument("--device", choices=["cpu", "cuda"], help="default: cuda when there is one")
-    ap.add_argument("--fp32", action="store_true", help="no bf16 autocast on GPUs")
+    ap.add_argument("--fp32", action="store_true", help="no bf16 autocast on GPUs (GPUs without bf16 never use it)")
     ap.add_argument("--threads", type=int, help="torch threads per process (torchrun sets 1 by default)")
     ap.add_argument("--progress-every", type=float, default=PROGRESS_EVERY_S, metavar="SECONDS",
                     help=f"seconds between progress lines (0: every step), default {PROGRESS_EVERY_S}")
@@ -320,7 +320,8 @@ def run(args: argparse.Namespace) -> int:
     setup = prepare(args, corpus.vocab)
     data = setup.vocab.encode(corpus.train)
     val = cap_streams([setup.vocab.encode(s) for s in split_streams(corpus.val)], MAX_VAL_CHARS)
-    trainer = Trainer(setup, data, cluster, bf16=cluster.device.type == "cuda" and not args.fp32)
+    bf16 = cluster.device.type == "cuda" and not args.fp32 and torch.cuda.is_bf16_supported()
+    trainer = Trainer(setup, data, cluster, bf16)
     loop = RunLoop(args, setup, trainer, cluster, val)
     c = setup.config
     loop.say(setup.notices + trainer.notices + [

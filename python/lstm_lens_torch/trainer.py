@@ -89,6 +89,7 @@ class Trainer:
         if setup.params is not None:
             self.model.load_state_dict(setup.params)
         self.model.to(cluster.device)
+        torch.manual_seed(cfg["seed"] + 1 + cluster.rank)   # dropout masks: each rank its own
         # DDP broadcasts rank 0's weights to the others as it wraps the model
         self.net = DistributedDataParallel(self.model, device_ids=[cluster.device.index] if cluster.device.type == "cuda" else None) \
             if cluster.distributed else self.model
