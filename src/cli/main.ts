@@ -6,12 +6,13 @@ import { cliMessage } from './errors';
 import { bench } from './commands/bench';
 import { cells } from './commands/cells';
 import { complete } from './commands/complete';
+import { corpus } from './commands/corpus';
 import { evaluate } from './commands/eval';
 import { sample } from './commands/sample';
 import { trace } from './commands/trace';
 import { train } from './commands/train';
 
-const commands: Record<string, (argv: string[]) => Promise<number>> = { train, eval: evaluate, sample, cells, trace, bench, complete };
+const commands: Record<string, (argv: string[]) => Promise<number>> = { train, eval: evaluate, sample, cells, trace, bench, complete, corpus };
 
 const USAGE = `usage: lstm-lens <command> [options]
 
@@ -26,6 +27,7 @@ const USAGE = `usage: lstm-lens <command> [options]
   cells  --model FILE <path...> [--raw] [--language L] [--json] [--top K] [--max-chars N]
   trace  --model FILE <file> [--raw] --cells L:i[,L:i...] [--json]
   bench  [--config A|B|C] [--threads N] [--backend auto|wasm|ref] [--json]
+  corpus <path...> --out DIR [--raw]   -> DIR/train.txt, DIR/val.txt, DIR/vocab.json (what train reads)
 `;
 
 export async function main(argv: string[]): Promise<number> {

@@ -122,7 +122,7 @@ export async function trainModel(job: TrainingJob, on: TrainingEvents = {}): Pro
 
 /** The training text of a source: streams with their headers (or raw), and what completions'
  *  n-gram file records of it (the training files' names, a few held-out files). */
-interface TrainingText {
+export interface TrainingText {
   train: string;
   val: string[];
   trainFiles: string[];
@@ -130,7 +130,8 @@ interface TrainingText {
   report: CorpusReport;
 }
 
-async function readCorpus(source: CorpusSource): Promise<TrainingText> {
+/** The text a run trains on; `lstm-lens corpus` writes the same for other trainers. */
+export async function readCorpus(source: CorpusSource): Promise<TrainingText> {
   if (source.kind === 'workspace') {
     const collected = await collectCorpus(source.roots, {
       maxFileBytes: source.maxFileBytes, maxTotalBytes: source.maxTotalBytes, extraIgnore: source.extraIgnore,
