@@ -11,7 +11,8 @@
 //    resumed by our engine, continues as the PyTorch trainer does.
 //
 // Needs a Python with torch: $LSTM_LENS_TORCH_PYTHON if set, else /usr/bin/python3, else
-// `python3`. Without torch the suite is skipped (and fails when $CI is set), never passed.
+// `python3`. Without torch the suite is skipped, and counted as such (npm test fails on skips unless
+// LSTM_LENS_ALLOW_SKIPS=1), never passed.
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -75,7 +76,6 @@ describe('PyTorch trainer (python/lstm_lens_torch)', function () {
     const found = findTorchPython();
     if (!found) {
       const msg = `no Python with torch (tried ${PYTHON_CANDIDATES.join(', ')}; set LSTM_LENS_TORCH_PYTHON).`;
-      if (process.env.CI) throw new Error(`${msg} The PyTorch trainer's tests must run in CI.`);
       console.warn(`    skipped: ${msg}`);
       this.skip();
     }
