@@ -22,6 +22,9 @@ export interface Vocab {
   /** one id per code point; characters outside the vocabulary -> unkId */
   encode(text: string): Int32Array;
   decode(ids: ArrayLike<number>): string;
+  /** Generated ids as text for a person: decode without UNK, which stands for no one character
+   *  (shown, it would be U+FFFF, a noncharacter). */
+  textOf(ids: ArrayLike<number>): string;
   /** id of one character (a one-code-point string), unkId when it is not in the vocabulary */
   idOf(ch: string): number;
 }
@@ -84,6 +87,11 @@ export function vocabFromChars(chars: readonly string[]): Vocab {
         if (ch === undefined) throw new Error(`Id ${ids[i]} is outside the vocabulary of ${chars.length} characters.`);
         s += ch;
       }
+      return s;
+    },
+    textOf(ids: ArrayLike<number>): string {
+      let s = '';
+      for (let i = 0; i < ids.length; i++) if (ids[i] !== unkId) s += frozen[ids[i]] ?? '';
       return s;
     },
     idOf(ch: string): number {

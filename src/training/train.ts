@@ -180,5 +180,5 @@ function streamsReport(trainFiles: number, chars: number, valFiles: number): Cor
 
 function sampleText(s: PreparedSession, length: number, temperature: number): string {
   const ids = sample(s.model, { length, temperature, seed: (Date.now() >>> 0) });
-  return s.vocab.decode(ids.filter((id) => id !== s.vocab.unkId));
+  return s.vocab.textOf(ids);
 }
