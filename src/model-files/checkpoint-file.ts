@@ -76,31 +76,38 @@ export function loadCheckpoint(path: string): Checkpoint {
   try {
     const first8 = readAt(path, f, 0, Math.min(8, f.size), 'checkpoint');
     const prefix = readAt(path, f, 0, Math.min(f.size, headerLength(first8)), 'checkpoint');
-    checkUsable(path, decodeOrExplain(path, () => decodeCheckpointHeader(prefix, f.size)));
+    decodeOrExplain(path, () => usableHeader(decodeCheckpointHeader(prefix, f.size)));
     bytes = readAt(path, f, 0, f.size, 'checkpoint');
   } finally {
     fs.closeSync(f.fd);
   }
-  return checkWeights(path, decodeOrExplain(path, () => decodeCheckpoint(bytes)));
+  return decodeOrExplain(path, () => decodeUsableCheckpoint(bytes));
+}
+
+/** A model file's bytes as they are, read only when it is a regular file of a checkpoint's size
+ *  (an import must not wait on a FIFO nor read a link to /dev/zero). */
+export function readCheckpointBytesAsync(path: string): Promise<Buffer> {
+  return readModelFileAsync(path, CHECKPOINT);
 }
 
 export async function loadCheckpointAsync(path: string): Promise<Checkpoint> {
-  const bytes = await readModelFileAsync(path, CHECKPOINT);
-  const ck = decodeOrExplain(path, () => decodeCheckpoint(bytes));
-  checkUsable(path, ck);
-  return checkWeights(path, ck);
+  const bytes = await readCheckpointBytesAsync(path);
+  return decodeOrExplain(path, () => decodeUsableCheckpoint(bytes));
 }
 
-/** A valid checkpoint that the tools still cannot run (too large a vocabulary) is refused. */
-function checkUsable(path: string, header: CheckpointHeader): void {
-  const why = vocabTooLarge(header.config);
-  if (why) throw new Error(`${why.replace(/\.$/, '')} (in ${path}).`);
-}
-
-function checkWeights(path: string, ck: Checkpoint): Checkpoint {
+/** decodeCheckpoint, and a valid checkpoint that the tools still cannot run (too large a
+ *  vocabulary, weights that overflow) refused too: one sentence either way. */
+export function decodeUsableCheckpoint(bytes: Uint8Array): Checkpoint {
+  const ck = usableHeader(decodeCheckpoint(bytes));
   const why = weightsTooLarge(ck.config, ck.params);
-  if (why) throw new Error(`${why.replace(/\.$/, '')} (in ${path}).`);
+  if (why) throw new Error(why);
   return ck;
+}
+
+function usableHeader<T extends CheckpointHeader>(header: T): T {
+  const why = vocabTooLarge(header.config);
+  if (why) throw new Error(why);
+  return header;
 }
 
 /** The checkpoint's header alone, validated (decodeCheckpointHeader): a read of the file's first
@@ -116,9 +123,7 @@ export async function readCheckpointHeader(path: string): Promise<CheckpointHead
   } finally {
     fs.closeSync(f.fd);
   }
-  const header = decodeOrExplain(path, () => decodeCheckpointHeader(prefix, size));
-  checkUsable(path, header);
-  return header;
+  return decodeOrExplain(path, () => usableHeader(decodeCheckpointHeader(prefix, size)));
 }
 
 /** Replaces the checkpoint's discovered cells, everything else as it was (the optimizer sidecar
