@@ -42,6 +42,19 @@ export function buildVocab(trainText: string): Vocab {
   return vocabFromChars(chars);
 }
 
+/** Whether the text holds more than `limit` different code points (UNK's U+FFFF not counted);
+ *  stops reading at the first one past the limit. */
+export function hasMoreCharsThan(text: string, limit: number): boolean {
+  const seen = new Set<number>();
+  for (let i = 0; i < text.length; i++) {
+    const cp = text.codePointAt(i)!;
+    if (cp > 0xffff) i++;
+    if (cp !== 0xffff) seen.add(cp);
+    if (seen.size > limit) return true;
+  }
+  return false;
+}
+
 /** A vocabulary from a checkpoint's list; ids are the list's indices. */
 export function vocabFromChars(chars: readonly string[]): Vocab {
   const bmp = new Int32Array(0x10000).fill(-1);

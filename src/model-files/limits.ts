@@ -5,10 +5,10 @@ import type { ModelConfig } from '../engine/config';
 import { paramLayout } from '../engine/params';
 import { formatCount } from '../engine/safetensors';
 
-/** Completions mix the LSTM with n-gram counts whose mixer keeps character ids in 16 bits
- *  (src/complete/mixer.ts); a larger vocabulary would load, then fail at the first request.
- *  No training corpus comes near it (CJK text uses a few thousand characters). */
-export const MAX_VOCAB_SIZE = 65_535;
+/** Completions mix the LSTM with n-gram counts that keep character ids in 16 bits, one value
+ *  reserved (src/complete/ngram.ts); a larger vocabulary would train, then fail at the first save
+ *  or request. No training corpus comes near it (CJK text uses a few thousand characters). */
+export const MAX_VOCAB_SIZE = 65_534;
 
 /** The largest model the engine builds (validateModelConfig: 4 layers of 4,096 LSTM cells, the
  *  cell with the most gates) over a vocabulary of 256 characters, plus room for its header:

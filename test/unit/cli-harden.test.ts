@@ -239,10 +239,22 @@ describe('lstm-lens CLI: hostile paths and files', function () {
         const r = run(args, { input: '{"id":1,"context":"x"}\n' });
         assert.equal(r.code, 1, r.stderr);
         assertOneSentence(r.stderr);
-        assert.match(r.stderr, /vocabulary has 1,000,000 characters, more than the 65,535 LSTM Lens can use/);
+        assert.match(r.stderr, /vocabulary has 1,000,000 characters, more than the 65,534 LSTM Lens can use/);
         assert.equal(r.stdout, '');
       }
     });
+  });
+
+  it('train refuses a text of more different characters than a vocabulary holds, before building the model', function () {
+    let text = '';
+    for (let cp = 0x100, n = 0; n < 70_000; cp++) if ((cp < 0xd800 || cp > 0xdfff) && cp !== 0xffff) { text += String.fromCodePoint(cp); n++; }
+    const file = join(dir, 'many-chars.txt');
+    writeFileSync(file, text);
+    const r = run(['train', '--raw', file, '--out', join(dir, 'many.safetensors'), '--steps', '1', ...SMALL]);
+    assert.equal(r.code, 1, r.stderr);
+    assertOneSentence(r.stderr);
+    assert.match(r.stderr, /The training text has more than 65,533 different characters, more than a model's vocabulary can hold\./);
+    assert.equal(existsSync(join(dir, 'many.safetensors')), false);
   });
 
   it('sample never prints the UNK placeholder U+FFFF', function () {
