@@ -13,7 +13,7 @@ import {
 import { headerLength } from '../engine/safetensors';
 import { asLensError, LensError } from '../errors';
 import { removeStaleTempFiles, writeFileAtomic } from './atomic-write';
-import { FileLimit, openModelFile, readAt, readModelFile, readModelFileAsync } from './read-model-file';
+import { FileLimit, OpenedFile, openModelFile, readAt, readModelFile, readModelFileAsync } from './read-model-file';
 import { MAX_CHECKPOINT_BYTES, vocabTooLarge, weightsTooLarge } from './limits';
 import { isTempFileOf, sidecarPaths, trainingStatePath } from './paths';
 
@@ -74,8 +74,7 @@ export function loadCheckpoint(path: string): Checkpoint {
   const f = openModelFile(path, CHECKPOINT);
   let bytes: Buffer;
   try {
-    const first8 = readAt(path, f, 0, Math.min(8, f.size), 'checkpoint');
-    const prefix = readAt(path, f, 0, Math.min(f.size, headerLength(first8)), 'checkpoint');
+    const prefix = readHeaderBytes(path, f);
     decodeOrExplain(path, () => usableHeader(decodeCheckpointHeader(prefix, f.size)));
     bytes = readAt(path, f, 0, f.size, 'checkpoint');
   } finally {
@@ -113,17 +112,21 @@ function usableHeader<T extends CheckpointHeader>(header: T): T {
 /** The checkpoint's header alone, validated (decodeCheckpointHeader): a read of the file's first
  *  bytes, not of its weights, so the editor's thread can afford it. */
 export async function readCheckpointHeader(path: string): Promise<CheckpointHeader> {
-  let prefix: Uint8Array, size: number;
   // sync: a stat, an open and two reads of the file's start (O_NONBLOCK: a FIFO cannot block them)
   const f = openModelFile(path, CHECKPOINT);
+  let prefix: Buffer;
   try {
-    size = f.size;
-    const first8 = readAt(path, f, 0, Math.min(8, size), 'checkpoint');
-    prefix = readAt(path, f, 0, Math.min(size, headerLength(first8)), 'checkpoint');
+    prefix = readHeaderBytes(path, f);
   } finally {
     fs.closeSync(f.fd);
   }
-  return decodeOrExplain(path, () => usableHeader(decodeCheckpointHeader(prefix, size)));
+  return decodeOrExplain(path, () => usableHeader(decodeCheckpointHeader(prefix, f.size)));
+}
+
+/** The file's first bytes: its 8-byte header length, then the header (as far as the file goes). */
+function readHeaderBytes(path: string, f: OpenedFile): Buffer {
+  const first8 = readAt(path, f, 0, Math.min(8, f.size), 'checkpoint');
+  return readAt(path, f, 0, Math.min(f.size, headerLength(first8)), 'checkpoint');
 }
 
 /** Replaces the checkpoint's discovered cells, everything else as it was (the optimizer sidecar

@@ -8,10 +8,10 @@ import { formatBytes } from './limits';
 import { tempFileTarget } from './paths';
 
 export interface FileLimit {
-  /** what the file should be: "checkpoint", "optimizer state", "n-gram counts" */
+  /** what the file should be, for sentences: "checkpoint", "optimizer state", "n-gram counts" */
   what: string;
   maxBytes: number;
-  /** why maxBytes: ", the size of the largest model LSTM Lens builds" */
+  /** why maxBytes, to follow it in the sentence: " that the largest model LSTM Lens builds needs" */
   because: string;
 }
 
@@ -28,7 +28,7 @@ export function openModelFile(path: string, limit: FileLimit): OpenedFile {
     throw explainReadError(path, limit.what, e);
   }
   const opened = fs.fstatSync(fd);
-  if (!opened.isFile() || opened.ino !== st.ino || opened.dev !== st.dev) {
+  if (!opened.isFile() || opened.ino !== st.ino || opened.dev !== st.dev || opened.size > limit.maxBytes) {
     fs.closeSync(fd);
     throw new Error(`The ${limit.what} ${path} changed while it was being opened; try again.`);
   }
