@@ -13,7 +13,10 @@ export type LensErrorData =
   /** The loss became NaN again after every rollback with a halved learning rate. */
   | { code: 'diverged'; rollbacks: number }
   /** A model or training setting the engine refuses. */
-  | { code: 'bad-settings' };
+  | { code: 'bad-settings' }
+  /** Writing a file failed (a full disk, a folder gone, ...): `reason` in words, no temp path;
+   *  `kept`: the file that was there before is intact (every write is atomic). */
+  | { code: 'save-failed'; path: string; what: string; reason: string; kept: boolean };
 
 export type LensErrorCode = LensErrorData['code'];
 

@@ -21,9 +21,9 @@ export function parseCommandLine(argv: string[], table: OptionTable, command: st
   }
   let raw: ReturnType<typeof parseArgs>;
   try {
-    raw = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+    raw = parseArgs({ args: joinNegativeNumbers(argv, table), options, allowPositionals: true, strict: true });
   } catch (e) {
-    throw new UsageError(`${(e as Error).message.replace(/\.$/, '')} (see "lstm-lens ${command} --help").`);
+    throw new UsageError(`${parseArgsSentence(e as Error & { code?: string })} (see "lstm-lens ${command} --help").`);
   }
   const values: Parsed['values'] = {};
   for (const [name, value] of Object.entries(raw.values)) {
@@ -33,6 +33,35 @@ export function parseCommandLine(argv: string[], table: OptionTable, command: st
     values[name] = convert(name, String(value), spec);
   }
   return { positionals: raw.positionals, values };
+}
+
+/** `--hidden -5` as `--hidden=-5`: parseArgs takes "-5" for an option, and a number option's
+ *  value that starts with a dash is a negative number (refused, or not, by its own range). */
+function joinNegativeNumbers(argv: string[], table: OptionTable): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const spec = argv[i].startsWith('--') ? table[argv[i].slice(2)] : undefined;
+    const next = argv[i + 1];
+    if (spec && (spec.kind === 'number' || spec.kind === 'int') && next !== undefined && /^-(\d|\.\d|inf)/i.test(next)) {
+      out.push(`${argv[i]}=${next}`);
+      i++;
+    } else {
+      out.push(argv[i]);
+    }
+  }
+  return out;
+}
+
+/** parseArgs's messages run to three lines and speak of "positional arguments"; one sentence. */
+function parseArgsSentence(e: Error & { code?: string }): string {
+  const option = /'(-[^' ]+)/.exec(e.message)?.[1] ?? 'an option';
+  if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return `There is no option ${option}`;
+  if (e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+    if (/does not take an argument/.test(e.message)) return `${option} takes no value`;
+    if (/ambiguous/.test(e.message)) return `${option} needs a value (write ${option}=VALUE for one that starts with a dash)`;
+    return `${option} needs a value`;
+  }
+  return e.message.split('\n')[0].replace(/\.$/, '');
 }
 
 function convert(name: string, text: string, spec: OptionSpec): string | number | string[] {

@@ -6,6 +6,7 @@ export function cliMessage(e: LensError): string {
   switch (d.code) {
     case 'diverged': return `${e.message} Try a smaller --lr.`;
     case 'too-little-text': return `${e.message} Give more files, or a shorter --seq.`;
+    case 'save-failed':
     case 'corrupt-checkpoint':
     case 'empty-corpus':
     case 'bad-settings':

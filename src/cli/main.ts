@@ -1,5 +1,6 @@
 // lstm-lens: the headless command line over the same engine as the extension.
 // Errors reach stderr as one sentence with a non-zero exit code (2 for bad usage).
+import { DEFAULTS } from '../defaults';
 import { asLensError } from '../errors';
 import { UsageError } from './args';
 import { cliMessage } from './errors';
@@ -19,6 +20,7 @@ const USAGE = `usage: lstm-lens <command> [options]
   train <path...> --out FILE [--val <path...>] [--raw] [--cell lstm|gru|rnn] [--layers 2] [--hidden 256]
         [--dropout 0] [--seq 64] [--batch 32] [--optimizer adam|rmsprop|adagrad|momentum|sgd] [--lr 2e-3]
         [--clip 5] [--minutes M] [--steps N] [--epochs E] [--threads N] [--seed S] [--resume] [--json]
+        [--save-every SECONDS]   a checkpoint every ${DEFAULTS.intervals.saveEveryMs / 1000} s by default (and at the end)
   eval   --model FILE <path...> [--raw] [--mixture] [--json]
   sample --model FILE [--prime TEXT] [--length N] [--temperature T] [--seed S]
   complete --model FILE [--component mixture|lstm|ngram] [--decoding greedy|beam] [--scope line|block]
@@ -32,6 +34,7 @@ const USAGE = `usage: lstm-lens <command> [options]
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => onStdoutError(e, name));
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(USAGE);
     return name ? 0 : 2;
@@ -40,6 +43,14 @@ export async function main(argv: string[]): Promise<number> {
   if (!command) throw new UsageError(`Unknown command "${name}"; the commands are ${Object.keys(commands).join(', ')}.`);
   if (rest.includes('--help') || rest.includes('-h')) { process.stdout.write(USAGE); return 0; }
   return command(rest);
+}
+
+/** A reader that stops early (`| head`) closes the pipe: exit quietly, as Unix tools do. A training
+ *  run goes on instead (its progress lines were only for show) and saves as it would have. */
+function onStdoutError(e: NodeJS.ErrnoException, command: string | undefined): void {
+  const closed = e.code === 'EPIPE' || e.code === 'ERR_STREAM_DESTROYED';
+  if (!closed) throw e;
+  if (command !== 'train') process.exit(0);
 }
 
 main(process.argv.slice(2)).then(

@@ -4,11 +4,17 @@ import * as fs from 'node:fs';
 import type { Checkpoint } from '../engine/checkpoint';
 import type { Kernels } from '../engine/kernels';
 import type { CharNGram } from './ngram';
+import { asLensError } from '../errors';
 import { writeFileAtomic } from '../model-files/atomic-write';
+import { MAX_CHECKPOINT_BYTES } from '../model-files/limits';
+import { readModelFile } from '../model-files/read-model-file';
 import { loadModel } from '../model-files/load-model';
 import { CompletionModel } from './completion-model';
 import { buildCorpusNGram, Calibration, decodeNGramFile, encodeNGramFile, extensionsOf, pickCalibration, vocabFingerprint } from './ngram-file';
 import { ngramPathFor } from '../model-files/paths';
+
+/** The counts of the largest corpus a run reads take far less than the largest checkpoint. */
+const NGRAM_FILE = { what: 'n-gram counts', maxBytes: MAX_CHECKPOINT_BYTES, because: ', the size of the largest model LSTM Lens builds' };
 
 export interface LoadedCompletionModel {
   model: CompletionModel;
@@ -29,7 +35,7 @@ export function loadCompletionModel(checkpointPath: string, kernels: Kernels, ng
     notice = `There are no n-gram counts beside the model (${ngramPath}); completions use the LSTM alone until a training run writes them.`;
   } else {
     try {
-      const f = decodeNGramFile(fs.readFileSync(ngramPath));
+      const f = decodeNGramFile(readModelFile(ngramPath, NGRAM_FILE));
       if (f.vocab !== vocabFingerprint(checkpoint.vocab)) {
         notice = `The n-gram counts in ${ngramPath} belong to another model (another vocabulary); completions use the LSTM alone until a training run rewrites them.`;
       } else if (f.ngram.vocabSize !== vocab.size) {
@@ -48,7 +54,7 @@ export function loadCompletionModel(checkpointPath: string, kernels: Kernels, ng
 
 export function saveNGramBeside(checkpointPath: string, ngram: CharNGram, vocab: readonly string[], extensions: readonly string[],
   calibration?: Calibration): void {
-  writeFileAtomic(ngramPathFor(checkpointPath), encodeNGramFile(ngram, vocab, extensions, calibration));
+  writeFileAtomic(ngramPathFor(checkpointPath), encodeNGramFile(ngram, vocab, extensions, calibration), 'n-gram counts');
 }
 
 /** What a training run calls: counts the training ids once (when made) and writes them beside the
@@ -80,7 +86,9 @@ export class CorpusNGramWriter {
       saveNGramBeside(this.checkpointPath, ngram, this.vocab, this.extensions, this.calibration);
       return undefined;
     } catch (e) {
-      return `The n-gram counts for completions could not be written (${(e as Error).message.replace(/\.$/, '')}).`;
+      const failed = asLensError(e);
+      const reason = failed?.data.code === 'save-failed' ? failed.data.reason : (e as Error).message.replace(/\.$/, '');
+      return `The n-gram counts for completions could not be written (${reason}); completions will use the LSTM alone.`;
     }
   }
 }

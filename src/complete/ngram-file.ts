@@ -112,6 +112,7 @@ export function decodeNGramFile(bytes: Uint8Array): NGramFile {
   } catch {
     return fail('its header is not JSON');
   }
+  if (!meta || typeof meta !== 'object' || Array.isArray(meta)) fail('its header is not a JSON object');
   if (typeof meta.vocab !== 'string') fail('its header names no vocabulary');
   const strings = (a: unknown): string[] => (Array.isArray(a) ? a.filter((e): e is string => typeof e === 'string') : []);
   const extensions = strings(meta.extensions);

@@ -1,15 +1,20 @@
 // The CLI's --raw: each file verbatim as its own text stream: no content filters, no headers, no
 // split. A folder stands for its files (ignore rules apply, as they do for the corpus), in path order.
 import * as fs from 'node:fs';
-import { SkipCounts } from './skips';
+import { DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_TOTAL_BYTES } from './collect';
+import { readFileStable, ReadLimits } from './read-file';
+import { SkipCounts, SkipReason } from './skips';
 import { listCandidates } from './walk';
 
 /**
  * One string per file, in the order given (a folder's files in path order): the bytes as UTF-8,
- * BOM kept, invalid sequences as U+FFFD.
+ * BOM kept, invalid sequences as U+FFFD. Read as the corpus reads (read-file.ts: regular files
+ * only, so a FIFO or a link to /dev/zero is refused, not read forever) and within its caps: a
+ * file named here that does not fit is an error, not a skip, since it was asked for.
  */
 export async function readRawStreams(paths: string[]): Promise<string[]> {
   const out: string[] = [];
+  const limits: ReadLimits = { maxFileBytes: DEFAULT_MAX_FILE_BYTES, remainingBytes: DEFAULT_MAX_TOTAL_BYTES };
   for (const p of paths) {
     let st: fs.Stats;
     try {
@@ -23,21 +28,30 @@ export async function readRawStreams(paths: string[]): Promise<string[]> {
       const skipped: SkipCounts = {};
       const found = await listCandidates([p], {}, skipped);
       found.sort((a, b) => (a.relPath < b.relPath ? -1 : a.relPath > b.relPath ? 1 : 0));
-      for (const f of found) out.push(await readVerbatim(f.absPath));
+      for (const f of found) out.push(await readVerbatim(f.absPath, limits));
     } else {
-      out.push(await readVerbatim(p));
+      out.push(await readVerbatim(p, limits));
     }
   }
   return out;
 }
 
-async function readVerbatim(p: string): Promise<string> {
-  try {
-    const bytes = await fs.promises.readFile(p);
-    return new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'EACCES' || code === 'EPERM') throw new Error(`Cannot read ${p} (permission denied).`);
-    throw new Error(`Cannot read ${p} (${code ?? (e as Error).message}).`);
+async function readVerbatim(p: string, limits: ReadLimits): Promise<string> {
+  const r = await readFileStable(p, limits);
+  if (!r.ok) throw new Error(refusal(p, r.reason, limits));
+  limits.remainingBytes -= r.bytes.length;
+  return new TextDecoder('utf-8', { ignoreBOM: true }).decode(r.bytes);
+}
+
+function refusal(p: string, reason: SkipReason, limits: ReadLimits): string {
+  const mb = (n: number) => `${Math.round(n / (1 << 20))} MiB`;
+  switch (reason) {
+    case 'notRegular': return `Cannot read ${p}: it is not a regular file (a named pipe, a device or a socket).`;
+    case 'huge': return `Cannot read ${p}: it is larger than ${mb(limits.maxFileBytes)}, the most LSTM Lens reads of one file.`;
+    case 'overBudget': return `Cannot read ${p}: the files given take more than ${mb(DEFAULT_MAX_TOTAL_BYTES)}, the most LSTM Lens reads in all.`;
+    case 'vanished': return `Cannot read ${p}: it is gone.`;
+    case 'changed': return `Cannot read ${p}: it changed while it was being read.`;
+    case 'symlinkLoop': return `Cannot read ${p}: it is a symbolic link that loops.`;
+    default: return `Cannot read ${p} (permission denied or a read error).`;
   }
 }

@@ -22,6 +22,9 @@ export interface Vocab {
   /** one id per code point; characters outside the vocabulary -> unkId */
   encode(text: string): Int32Array;
   decode(ids: ArrayLike<number>): string;
+  /** Generated ids as text for a person: decode without UNK, which stands for no one character
+   *  (shown, it would be U+FFFF, a noncharacter). */
+  textOf(ids: ArrayLike<number>): string;
   /** id of one character (a one-code-point string), unkId when it is not in the vocabulary */
   idOf(ch: string): number;
 }
@@ -37,6 +40,19 @@ export function buildVocab(trainText: string): Vocab {
   const chars = [...seen].sort((a, b) => a - b).map((cp) => String.fromCodePoint(cp));
   chars.push(UNK);
   return vocabFromChars(chars);
+}
+
+/** Whether the text holds more than `limit` different code points (UNK's U+FFFF not counted);
+ *  stops reading at the first one past the limit. */
+export function hasMoreCharsThan(text: string, limit: number): boolean {
+  const seen = new Set<number>();
+  for (let i = 0; i < text.length; i++) {
+    const cp = text.codePointAt(i)!;
+    if (cp > 0xffff) i++;
+    if (cp !== 0xffff) seen.add(cp);
+    if (seen.size > limit) return true;
+  }
+  return false;
 }
 
 /** A vocabulary from a checkpoint's list; ids are the list's indices. */
@@ -84,6 +100,11 @@ export function vocabFromChars(chars: readonly string[]): Vocab {
         if (ch === undefined) throw new Error(`Id ${ids[i]} is outside the vocabulary of ${chars.length} characters.`);
         s += ch;
       }
+      return s;
+    },
+    textOf(ids: ArrayLike<number>): string {
+      let s = '';
+      for (let i = 0; i < ids.length; i++) if (ids[i] !== unkId) s += frozen[ids[i]] ?? '';
       return s;
     },
     idOf(ch: string): number {

@@ -11,7 +11,10 @@ import {
   encodeTrainingState,
 } from '../engine/checkpoint';
 import { headerLength } from '../engine/safetensors';
-import { writeFileAtomic } from './atomic-write';
+import { asLensError, LensError } from '../errors';
+import { removeStaleTempFiles, writeFileAtomic } from './atomic-write';
+import { FileLimit, OpenedFile, openModelFile, readAt, readModelFile, readModelFileAsync } from './read-model-file';
+import { MAX_CHECKPOINT_BYTES, vocabTooLarge, weightsTooLarge } from './limits';
 import { isTempFileOf, sidecarPaths, trainingStatePath } from './paths';
 
 export { trainingStatePath };
@@ -20,53 +23,110 @@ export { trainingStatePath };
 export const STATE_STEPS_KEY = 'checkpointSteps';
 
 
-/** Writes the model (and the optimizer state, or removes a stale one) atomically. */
+/** What a checkpoint file may be: no larger than the largest model the engine builds. */
+const CHECKPOINT: FileLimit = {
+  what: 'checkpoint', maxBytes: MAX_CHECKPOINT_BYTES,
+  because: ` that the largest model LSTM Lens builds needs (4 layers of 4,096 LSTM cells)`,
+};
+/** The optimizer state holds a few arrays of the model's size (Adam's two moments, ...). */
+const TRAINING_STATE: FileLimit = {
+  what: 'optimizer state', maxBytes: 4 * MAX_CHECKPOINT_BYTES, because: ', four times the largest model LSTM Lens builds',
+};
+
+/** Writes the model (and the optimizer state, or removes a stale one) atomically. A failed write
+ *  throws a LensError 'save-failed' about the checkpoint, which is then as it was before. */
 export function saveCheckpoint(path: string, ck: Checkpoint, trainingState?: TrainingState): void {
   const bytes = encodeCheckpoint(ck); // encode both before touching the disk: a bad model writes nothing
   const sidecar = trainingStatePath(path);
-  if (trainingState) {
-    const state = { tensors: trainingState.tensors, meta: { ...trainingState.meta, [STATE_STEPS_KEY]: ck.training.steps } };
-    writeFileAtomic(sidecar, encodeTrainingState(state));
-  } else {
-    fs.rmSync(sidecar, { force: true });
+  const existed = fs.existsSync(path);
+  try {
+    if (trainingState) {
+      const state = { tensors: trainingState.tensors, meta: { ...trainingState.meta, [STATE_STEPS_KEY]: ck.training.steps } };
+      writeFileAtomic(sidecar, encodeTrainingState(state), 'optimizer state');
+    } else {
+      fs.rmSync(sidecar, { force: true });
+    }
+  } catch (e) {
+    // the checkpoint is untouched, and so is the sidecar that belongs to it
+    throw asCheckpointFailure(path, existed, e);
   }
-  writeFileAtomic(path, bytes);
+  try {
+    writeFileAtomic(path, bytes, 'checkpoint');
+  } catch (e) {
+    // the new sidecar belongs to no checkpoint on disk: without it a resume starts a fresh optimizer
+    fs.rmSync(sidecar, { force: true });
+    throw asCheckpointFailure(path, existed, e);
+  }
 }
 
+function asCheckpointFailure(path: string, existed: boolean, e: unknown): unknown {
+  const failed = asLensError(e);
+  if (failed?.data.code !== 'save-failed') return e;
+  const reason = failed.data.reason;
+  return new LensError({ code: 'save-failed', path, what: 'checkpoint', reason, kept: existed },
+    `The checkpoint could not be saved to ${path} (${reason}); ${existed ? 'the previous checkpoint there is intact' : 'nothing was written'}.`);
+}
+
+/** Reads and validates a checkpoint: the header first (so that a model too large to use is
+ *  refused before its weights are read), then the weights, checked to be usable. */
 export function loadCheckpoint(path: string): Checkpoint {
-  const bytes = readOrExplain(path, 'checkpoint');
-  return decodeOrExplain(path, () => decodeCheckpoint(bytes));
+  for (const f of sidecarPaths(path)) removeStaleTempFiles(f);
+  const f = openModelFile(path, CHECKPOINT);
+  let bytes: Buffer;
+  try {
+    const prefix = readHeaderBytes(path, f);
+    decodeOrExplain(path, () => usableHeader(decodeCheckpointHeader(prefix, f.size)));
+    bytes = readAt(path, f, 0, f.size, 'checkpoint');
+  } finally {
+    fs.closeSync(f.fd);
+  }
+  return decodeOrExplain(path, () => decodeUsableCheckpoint(bytes));
+}
+
+/** A model file's bytes as they are, read only when it is a regular file of a checkpoint's size
+ *  (an import must not wait on a FIFO nor read a link to /dev/zero). */
+export function readCheckpointBytesAsync(path: string): Promise<Buffer> {
+  return readModelFileAsync(path, CHECKPOINT);
 }
 
 export async function loadCheckpointAsync(path: string): Promise<Checkpoint> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await fs.promises.readFile(path);
-  } catch (e) {
-    throw explainReadError(path, 'checkpoint', e);
-  }
-  return decodeOrExplain(path, () => decodeCheckpoint(bytes));
+  const bytes = await readCheckpointBytesAsync(path);
+  return decodeOrExplain(path, () => decodeUsableCheckpoint(bytes));
+}
+
+/** decodeCheckpoint, and a valid checkpoint that the tools still cannot run (too large a
+ *  vocabulary, weights that overflow) refused too: one sentence either way. */
+export function decodeUsableCheckpoint(bytes: Uint8Array): Checkpoint {
+  const ck = usableHeader(decodeCheckpoint(bytes));
+  const why = weightsTooLarge(ck.config, ck.params);
+  if (why) throw new Error(why);
+  return ck;
+}
+
+function usableHeader<T extends CheckpointHeader>(header: T): T {
+  const why = vocabTooLarge(header.config);
+  if (why) throw new Error(why);
+  return header;
 }
 
 /** The checkpoint's header alone, validated (decodeCheckpointHeader): a read of the file's first
  *  bytes, not of its weights, so the editor's thread can afford it. */
 export async function readCheckpointHeader(path: string): Promise<CheckpointHeader> {
-  let handle: fs.promises.FileHandle | undefined;
-  let prefix: Uint8Array, size: number;
+  // sync: a stat, an open and two reads of the file's start (O_NONBLOCK: a FIFO cannot block them)
+  const f = openModelFile(path, CHECKPOINT);
+  let prefix: Buffer;
   try {
-    handle = await fs.promises.open(path, 'r');
-    size = (await handle.stat()).size;
-    const first8 = Buffer.alloc(8);
-    await handle.read(first8, 0, 8, 0);
-    const want = Math.min(size, headerLength(first8));
-    prefix = Buffer.alloc(want);
-    await handle.read(prefix, 0, want, 0);
-  } catch (e) {
-    throw explainReadError(path, 'checkpoint', e);
+    prefix = readHeaderBytes(path, f);
   } finally {
-    await handle?.close();
+    fs.closeSync(f.fd);
   }
-  return decodeOrExplain(path, () => decodeCheckpointHeader(prefix, size));
+  return decodeOrExplain(path, () => usableHeader(decodeCheckpointHeader(prefix, f.size)));
+}
+
+/** The file's first bytes: its 8-byte header length, then the header (as far as the file goes). */
+function readHeaderBytes(path: string, f: OpenedFile): Buffer {
+  const first8 = readAt(path, f, 0, Math.min(8, f.size), 'checkpoint');
+  return readAt(path, f, 0, Math.min(f.size, headerLength(first8)), 'checkpoint');
 }
 
 /** Replaces the checkpoint's discovered cells, everything else as it was (the optimizer sidecar
@@ -74,10 +134,13 @@ export async function readCheckpointHeader(path: string): Promise<CheckpointHead
  *  the model the cells were found on (a training run may have saved a newer one meanwhile).
  *  Returns whether they were stored. */
 export function storeCells(checkpointPath: string, cells: readonly object[], onlyAtStep?: number): boolean {
-  const ck = loadCheckpoint(checkpointPath);
+  // A symlinked model is rewritten where it lives: a rename over the link would replace the link
+  // with a regular file, and the file it points to would keep the old cells.
+  const file = fs.lstatSync(checkpointPath).isSymbolicLink() ? fs.realpathSync(checkpointPath) : checkpointPath;
+  const ck = loadCheckpoint(file);
   if (onlyAtStep !== undefined && ck.training.steps !== onlyAtStep) return false;
   ck.cells = cells.map((c) => ({ ...c }));
-  writeFileAtomic(checkpointPath, encodeCheckpoint(ck));
+  writeFileAtomic(file, encodeCheckpoint(ck), 'checkpoint');
   return true;
 }
 
@@ -116,29 +179,13 @@ export function removeModelFiles(checkpointPath: string, keep?: string): void {
 export function loadTrainingState(checkpointPath: string, expectSteps?: number): TrainingState | undefined {
   const sidecar = trainingStatePath(checkpointPath);
   if (!fs.existsSync(sidecar)) return undefined;
-  const bytes = readOrExplain(sidecar, 'optimizer state');
+  const bytes = readModelFile(sidecar, TRAINING_STATE);
   const state = decodeOrExplain(sidecar, () => decodeTrainingState(bytes));
   const steps = state.meta[STATE_STEPS_KEY];
   if (expectSteps !== undefined && steps !== undefined && steps !== expectSteps) {
     throw new Error(`The optimizer state in ${sidecar} is from step ${steps} but the model is at step ${expectSteps}; delete it to resume with a fresh optimizer.`);
   }
   return state;
-}
-
-function readOrExplain(path: string, what: string): Uint8Array {
-  try {
-    return fs.readFileSync(path);
-  } catch (e) {
-    throw explainReadError(path, what, e);
-  }
-}
-
-function explainReadError(path: string, what: string, e: unknown): Error {
-  const code = (e as NodeJS.ErrnoException).code;
-  if (code === 'ENOENT') return new Error(`There is no ${what} at ${path}.`);
-  if (code === 'EISDIR') return new Error(`The path ${path} is a folder, not a ${what} file.`);
-  if (code === 'EACCES' || code === 'EPERM') return new Error(`The ${what} ${path} cannot be read (permission denied).`);
-  return new Error(`The ${what} ${path} cannot be read (${code ?? (e as Error).message}).`);
 }
 
 /** Keeps the decoder's one sentence and says which file it is about. */

@@ -9,9 +9,9 @@
 import { EventEmitter } from 'node:events';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CheckpointHeader, decodeCheckpoint } from '../engine/checkpoint';
+import type { CheckpointHeader } from '../engine/checkpoint';
 import { writeFileAtomicAsync } from './atomic-write';
-import { existingModelFiles, loadCheckpointAsync, moveAside as moveAsideFiles, readCheckpointHeader, removeModelFiles } from './checkpoint-file';
+import { decodeUsableCheckpoint, existingModelFiles, loadCheckpointAsync, readCheckpointBytesAsync, moveAside as moveAsideFiles, readCheckpointHeader, removeModelFiles } from './checkpoint-file';
 import { MODEL_FILE } from './paths';
 
 export { MODEL_FILE };
@@ -105,16 +105,16 @@ export class ModelStore extends EventEmitter {
    *  checkpoint is in place. A file that fails validation, or a write that fails, leaves every
    *  file of the old model as it was. */
   async importFrom(source: string): Promise<ModelSummary> {
-    const bytes = await fs.promises.readFile(source);
-    let checkpoint: CheckpointHeader;
+    let checkpoint: CheckpointHeader, bytes: Buffer;
     try {
-      checkpoint = decodeCheckpoint(bytes);   // the very bytes that are stored
+      bytes = await readCheckpointBytesAsync(source);
+      checkpoint = decodeUsableCheckpoint(bytes);   // the very bytes that are stored
     } catch (e) {
       throw new Error(`Cannot import ${path.basename(source)}: ${(e as Error).message}`);
     }
     this.ensureDir();
     const file = this.modelPath!;
-    await writeFileAtomicAsync(file, bytes);   // the old checkpoint is whole until this rename
+    await writeFileAtomicAsync(file, bytes, 'checkpoint');   // the old checkpoint is whole until this rename
     try {
       removeModelFiles(file, file);
     } finally {

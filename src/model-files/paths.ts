@@ -37,6 +37,21 @@ export function tempPathFor(target: string, unique: string): string {
 /** Whether `name` (a file name in the target's folder) is a temp file of a write to `target`
  *  that never finished (a crash between writing and renaming leaves one behind). */
 export function isTempFileOf(target: string, name: string): boolean {
-  const prefix = `.${path.basename(target)}.`;
-  return name.startsWith(prefix) && /^\d+\.[0-9a-f]{8}\.tmp$/.test(name.slice(prefix.length));
+  return parseTempName(name)?.target === path.basename(target);
+}
+
+/** The file a temp file (a path) was to become, in the same folder, or undefined for any other file. */
+export function tempFileTarget(file: string): string | undefined {
+  const t = parseTempName(path.basename(file));
+  return t && path.join(path.dirname(file), t.target);
+}
+
+/** The process that wrote a temp file (by its name), or undefined when `name` is none. */
+export function tempFileWriter(name: string): number | undefined {
+  return parseTempName(name)?.pid;
+}
+
+function parseTempName(name: string): { target: string; pid: number } | undefined {
+  const m = /^\.(.+)\.(\d+)\.[0-9a-f]{8}\.tmp$/.exec(name);
+  return m ? { target: m[1], pid: Number(m[2]) } : undefined;
 }

@@ -204,7 +204,7 @@ function restore(o: RunOptions, s: Snapshot, lrFactor: number): void {
 function sampleText(o: RunOptions, length: number, seed: number): string {
   const ids = sample(o.model, { length, temperature: 0.8, seed });
   let s = '';
-  for (const id of ids) s += o.vocab[id] ?? '';
+  for (const id of ids) if (id !== o.unkId) s += o.vocab[id] ?? '';   // UNK is no character to show
   return s;
 }
 

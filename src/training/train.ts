@@ -9,8 +9,12 @@
 //   5. the loop       train until the budget ends or a stop is asked for, saving atomically
 //                     (run-loop.ts: validation, samples, periodic saves, NaN rollbacks)
 //   6. the end        the extra threads closed, how the run ended returned
+import * as fs from 'node:fs';
 import { buildCorpus, collectCorpus } from '../corpus';
 import { readTexts } from '../corpus/streams';
+import { hasMoreCharsThan } from '../corpus/vocab';
+import { LensError } from '../errors';
+import { MAX_VOCAB_SIZE } from '../model-files/limits';
 import { describeSkips } from '../corpus/skips';
 import { includeFilter } from '../corpus/include-filter';
 import { CorpusNGramWriter, streamsAsFiles } from '../complete/load';
@@ -82,6 +86,14 @@ export async function trainModel(job: TrainingJob, on: TrainingEvents = {}): Pro
   on.corpus?.(text.report);
   if (text.report.summary) on.notice?.(text.report.summary);
   if (on.shouldStop?.()) return { reason: 'stopped', progress: undefined };
+
+  // A new model's vocabulary is the text's characters (and UNK): refuse one the tools could not
+  // load back (model-files/limits.ts) before building a model of that size.
+  const resumes = job.resume && fs.existsSync(job.checkpointPath);
+  if (!resumes && hasMoreCharsThan(text.train, MAX_VOCAB_SIZE - 1)) {
+    throw new LensError({ code: 'bad-settings' },
+      `The training text has more than ${(MAX_VOCAB_SIZE - 1).toLocaleString('en-US')} different characters, more than a model's vocabulary can hold.`);
+  }
 
   // 2. The kernels.
   const picked = pickKernels(job.backend ?? 'auto');
@@ -168,5 +180,5 @@ function streamsReport(trainFiles: number, chars: number, valFiles: number): Cor
 
 function sampleText(s: PreparedSession, length: number, temperature: number): string {
   const ids = sample(s.model, { length, temperature, seed: (Date.now() >>> 0) });
-  return s.vocab.decode(ids.filter((id) => id !== s.vocab.unkId));
+  return s.vocab.textOf(ids);
 }

@@ -69,7 +69,7 @@ function sampleStored(job: SampleJob): void {
   const { model, vocab } = loaded;
   const prime = job.prime ? vocab.encode(job.prime) : undefined;
   const ids = sample(model, { prime, length: job.length, temperature: job.temperature, seed: job.seed });
-  post({ type: 'sample', id: 0, text: vocab.decode(ids.filter((id) => id !== vocab.unkId)) });
+  post({ type: 'sample', id: 0, text: vocab.textOf(ids) });
 }
 
 /** A LensError travels as its code and data; anything else is a bug, with its stack. */

@@ -46,12 +46,7 @@ export async function complete(argv: string[]): Promise<number> {
   const last = new Map<string, { text: string; overlayAt: number }>();
 
   const answer = (line: string): string => {
-    let req: Request;
-    try {
-      req = parseRequest(line);
-    } catch (e) {
-      return JSON.stringify({ id: idOf(line), error: (e as Error).message });
-    }
+    const req = parseRequest(line);
     const docId = req.path ?? '';
     const text = req.context + req.suffix;
     // the cache follows the path's text: what changed since its last request is an edit
@@ -78,10 +73,24 @@ export async function complete(argv: string[]): Promise<number> {
   const rl = readline.createInterface({ input: process.stdin, crlfDelay: Infinity });
   for await (const line of rl) {
     if (!line.trim()) continue;
-    if (!process.stdout.write(answer(line) + '\n')) await new Promise((r) => process.stdout.once('drain', r));
+    if (!process.stdout.write(answerOrError(answer, line) + '\n')) await new Promise((r) => process.stdout.once('drain', r));
   }
   return 0;
 }
+
+/** One reply per line whatever the line holds: a request that cannot be answered (bad JSON, wrong
+ *  types, or a failure while completing it) costs its own {"id", "error"}, never the server. */
+function answerOrError(answer: (line: string) => string, line: string): string {
+  try {
+    return answer(line);
+  } catch (e) {
+    const message = e instanceof RequestError ? e.message : `The request could not be completed (${(e as Error).message.replace(/\.$/, '')}).`;
+    return JSON.stringify({ id: idOf(line), error: message });
+  }
+}
+
+/** What is wrong with a request, in one sentence for its reply. */
+class RequestError extends Error {}
 
 function parseThreshold(s: string | undefined): number | undefined {
   if (s === undefined) return undefined;
@@ -92,29 +101,41 @@ function parseThreshold(s: string | undefined): number | undefined {
 }
 
 function parseRequest(line: string): Request {
-  let o: unknown;
-  try {
-    o = JSON.parse(line);
-  } catch {
-    throw new Error('The line is not JSON.');
-  }
-  if (!o || typeof o !== 'object' || Array.isArray(o)) throw new Error('A request is a JSON object {"id", "context", "max_chars", "path"}.');
+  const o = parseJson(line);
+  const fail = (why: string): never => { throw new RequestError(why); };
+  if (!o || typeof o !== 'object' || Array.isArray(o)) fail('A request is a JSON object {"id", "context", "max_chars", "path"}.');
   const r = o as Record<string, unknown>;
-  if (typeof r.context !== 'string') throw new Error('"context" must be a string (the text before the cursor).');
+  if (!isId(r.id)) fail('"id" must be a string, a number or null.');
+  if (typeof r.context !== 'string') fail('"context" must be a string (the text before the cursor).');
   const mc = r.max_chars;
   if (mc !== undefined && !(typeof mc === 'number' && Number.isInteger(mc) && mc >= 1 && mc <= 2000)) {
-    throw new Error('"max_chars" must be an integer from 1 to 2000.');
+    fail('"max_chars" must be an integer from 1 to 2000.');
   }
-  if (r.path !== undefined && typeof r.path !== 'string') throw new Error('"path" must be a string (the file\'s path in the workspace).');
-  if (r.suffix !== undefined && typeof r.suffix !== 'string') throw new Error('"suffix" must be a string (the text after the cursor).');
-  return { id: r.id ?? null, context: r.context, maxChars: mc as number | undefined, path: r.path as string | undefined, suffix: (r.suffix as string) ?? '' };
+  if (r.path !== undefined && typeof r.path !== 'string') fail('"path" must be a string (the file\'s path in the workspace).');
+  if (r.suffix !== undefined && typeof r.suffix !== 'string') fail('"suffix" must be a string (the text after the cursor).');
+  return { id: r.id ?? null, context: r.context as string, maxChars: mc as number | undefined, path: r.path as string | undefined, suffix: (r.suffix as string) ?? '' };
 }
 
-/** The id of a request that failed to parse, when it can still be read. */
+function parseJson(line: string): unknown {
+  try {
+    return JSON.parse(line);
+  } catch {
+    // a syntax error, or JSON nested deeper than the parser's stack
+    throw new RequestError('The line is not JSON.');
+  }
+}
+
+/** An id is echoed back as it came, so it must be a value that prints back safely: a scalar
+ *  (a nested one could be too deep for JSON.stringify's stack). */
+function isId(id: unknown): boolean {
+  return id === undefined || id === null || typeof id === 'string' || (typeof id === 'number' && Number.isFinite(id));
+}
+
+/** The id of a request that failed, when it can still be read and sent back; else null. */
 function idOf(line: string): unknown {
   try {
     const o = JSON.parse(line);
-    return o && typeof o === 'object' && 'id' in o ? o.id : null;
+    return o && typeof o === 'object' && isId(o.id) ? o.id ?? null : null;
   } catch {
     return null;
   }

@@ -21,6 +21,7 @@ export async function evaluate(argv: string[]): Promise<number> {
   const r = evaluateStreams(model, texts.train.map((t) => vocab.encode(t)), { unkId: vocab.unkId, outOfVocabCodePoints: vocab.outOfVocabCodePoints });
   if (r.chars === 0) throw new Error('There is nothing to score: every text has fewer than two characters.');
   const bpc = r.bits / r.chars;
+  refuseNonFinite(bpc);
   if (p.values.json) process.stdout.write(JSON.stringify({ bpc, chars: r.chars, oov: r.oov }) + '\n');
   else process.stdout.write(`${bpc.toFixed(4)} bits per char over ${r.chars.toLocaleString('en-US')} characters (${r.oov} outside the vocabulary)\n`);
   return 0;
@@ -36,10 +37,18 @@ async function evaluateMixture(modelPath: string, paths: string[], raw: boolean,
   const r = scoreStreams(model, texts.train.map((t) => model.encode(t)), { mixer: warmMixer(model) });
   if (r.chars === 0) throw new Error('There is nothing to score: every text has fewer than two characters.');
   const bpc = r.bits.mixture / r.chars, lstm = r.bits.lstm / r.chars, ngram = r.bits.ngram / r.chars;
+  refuseNonFinite(bpc);
   if (json) process.stdout.write(JSON.stringify({ bpc, chars: r.chars, oov: r.oov, lstm_bpc: lstm, ngram_bpc: ngram }) + '\n');
   else {
     process.stdout.write(`${bpc.toFixed(4)} bits per char (mixture) over ${r.chars.toLocaleString('en-US')} characters (${r.oov} outside the vocabulary); ` +
       `LSTM alone ${lstm.toFixed(4)}, ${model.ngram.order}-gram alone ${ngram.toFixed(4)}\n`);
   }
   return 0;
+}
+
+/** A model whose probabilities underflow to 0 (or become NaN) has no score: say so, never print NaN. */
+function refuseNonFinite(bpc: number): void {
+  if (!Number.isFinite(bpc)) {
+    throw new Error(`Scoring gave ${Number.isNaN(bpc) ? 'no number' : 'infinite'} bits per char: the model gives some characters a probability of zero (its weights are likely far too large).`);
+  }
 }

@@ -1,4 +1,5 @@
 // lstm-lens sample --model FILE [--prime TEXT] [--length N] [--temperature T] [--seed S]
+// At most N characters: a drawn UNK (the vocabulary's "any other character") is left out.
 import { sample as sampleIds } from '../../engine/sample';
 import { loadModel } from '../../model-files/load-model';
 import { pickKernels } from '../../runtime/kernels';
@@ -17,6 +18,6 @@ export async function sample(argv: string[]): Promise<number> {
     prime: prime ? vocab.encode(prime) : undefined, length: (p.values.length as number) ?? 500,
     temperature: p.values.greedy ? 0 : ((p.values.temperature as number) ?? 1), seed: (p.values.seed as number) ?? 1,
   });
-  process.stdout.write(prime + vocab.decode(ids) + '\n');
+  process.stdout.write(prime + vocab.textOf(ids) + '\n');
   return 0;
 }

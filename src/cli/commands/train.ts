@@ -2,6 +2,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { DEFAULTS } from '../../defaults';
 import type { ModelConfig, OptimizerName } from '../../engine/config';
+import { whyNotWritable } from '../../model-files/atomic-write';
 import { readCheckpointHeader } from '../../model-files/checkpoint-file';
 import type { BackendChoice } from '../../runtime/kernels';
 import { defaultThreadCount } from '../../training/parallel-trainer';
@@ -20,7 +21,7 @@ export const trainOptions: OptionTable = {
   clip: { kind: 'number', min: 0 }, 'clip-value': { kind: 'number', min: 0 },
   minutes: { kind: 'number', min: 0 }, steps: { kind: 'int', min: 1 }, epochs: { kind: 'int', min: 1 },
   threads: { kind: 'int', min: 1, max: 64 }, seed: { kind: 'int', min: 0, max: 0xffffffff },
-  resume: { kind: 'flag' }, json: { kind: 'flag' }, backend: { kind: 'string', choices: ['auto', 'wasm', 'ref'] },
+  'save-every': { kind: 'number', min: 1 }, resume: { kind: 'flag' }, json: { kind: 'flag' }, backend: { kind: 'string', choices: ['auto', 'wasm', 'ref'] },
 };
 
 export async function train(argv: string[]): Promise<number> {
@@ -34,6 +35,9 @@ export async function train(argv: string[]): Promise<number> {
     throw new UsageError(`${out} already exists; pass --resume to continue training it, or choose another --out.`);
   }
   if (resume && !existsSync(out)) throw new UsageError(`--resume needs an existing checkpoint, and ${out} does not exist.`);
+  // a run that cannot save is lost whole: find out now, not after the budget
+  const notWritable = whyNotWritable(out);
+  if (notWritable) throw new UsageError(`Cannot save to ${out}: ${notWritable}.`);
   if (resume) {
     // A resumed run keeps the model's shape: a flag that asks for another is a mistake, not a wish.
     const had = (await readCheckpointHeader(out)).config;
@@ -62,6 +66,8 @@ export async function train(argv: string[]): Promise<number> {
     const result = await trainModel({
       corpus: { kind: 'paths', paths: p.positionals, raw: v.raw === true, valPaths: v.val as string[] | undefined },
       checkpointPath: out, resume, budget, backend: (v.backend as BackendChoice) ?? 'auto',
+      // what a kill -9 can lose: the work since the last save
+      intervals: { saveEveryMs: v['save-every'] !== undefined ? (v['save-every'] as number) * 1000 : DEFAULTS.intervals.saveEveryMs },
       settings: {
         cell: (v.cell as ModelConfig['cell']) ?? model.cell, layers: (v.layers as number) ?? model.layers, hidden: (v.hidden as number) ?? model.hidden,
         dropout: (v.dropout as number) ?? model.dropout, seqLength: (v.seq as number) ?? training.seqLength,

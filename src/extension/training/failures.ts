@@ -12,6 +12,7 @@ export function failureMessage(code: FailureCode, message: string): string {
     case 'diverged': return `LSTM Lens stopped training: ${message} Try a smaller lstmLens.learningRate ${KEEPS_ITS_OWN}.`;
     case 'bad-settings': return `LSTM Lens cannot train with these settings: ${message}`;
     case 'corrupt-checkpoint': return `The stored LSTM Lens model could not be read: ${message}`;
+    case 'save-failed': return `LSTM Lens could not save the model: ${message}`;
     case 'internal': return `LSTM Lens training failed: ${message}`;
   }
 }
