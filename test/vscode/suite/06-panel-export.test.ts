@@ -9,6 +9,7 @@ import * as vscode from 'vscode';
 import { loadCheckpoint } from '../../../src/node/checkpoint-file';
 import type { ToPanel } from '../../../src/extension/panel-messages';
 import { ensureTrainedModel, getApi, messagesSince, waitFor } from '../helpers';
+import { spyOnWebviewPanel } from '../webview-spy';
 
 /** The files in a folder and their bytes. */
 function snapshot(dir: string): Record<string, string> {
@@ -23,35 +24,14 @@ describe('Training panel, Export and Import', () => {
 
   it('opens the Training panel: its page says it is ready, and is given the stored model and then the run to draw', async () => {
     const api = await getApi();
-    // Hear the webview as the extension does: the panel the extension creates, its messages both ways.
-    const win = vscode.window as { createWebviewPanel: typeof vscode.window.createWebviewPanel };
-    const create = win.createWebviewPanel;
-    let created: vscode.WebviewPanel | undefined;
-    const fromPage: { type: string }[] = [];
-    const toPage: { m: ToPanel; delivered: Thenable<boolean>; at: number }[] = [];
-    win.createWebviewPanel = (...args: Parameters<typeof create>) => {
-      const p = create.apply(vscode.window, args);
-      if (p.viewType === 'lstmLens.training') {
-        created = p;
-        p.webview.onDidReceiveMessage((m: { type: string }) => fromPage.push(m));
-        const post = p.webview.postMessage.bind(p.webview);
-        p.webview.postMessage = (m: ToPanel) => { const delivered = post(m); toPage.push({ m, delivered, at: fromPage.length }); return delivered; };
-      }
-      return p;
-    };
-    try {
-      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
-      await waitFor('the panel closed', () => !api.panel.visible, 5_000);
-      await vscode.commands.executeCommand('lstmLens.showTraining');
-    } finally {
-      win.createWebviewPanel = create;
-    }
-    assert.ok(created, 'the command opened a webview panel');
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    await waitFor('the panel closed', () => !api.panel.visible, 5_000);
+    const { panel: created, fromPage, toPage } = await spyOnWebviewPanel<ToPanel>('lstmLens.training', () => vscode.commands.executeCommand('lstmLens.showTraining'));
     assert.equal(api.panel.visible, true);
     assert.equal(created.title, 'LSTM Lens: Training');
     // the page's own script ran to its end (it listens for messages and draws from now on)
     await waitFor('the webview\'s ready message', () => fromPage.some((m) => m.type === 'ready'), 30_000);
-    const init = await waitFor('the history sent in answer to ready', () => toPage.find((x) => x.m.type === 'init' && x.at > 0), 10_000);
+    const init = await waitFor('the history sent in answer to ready', () => toPage.find((x) => x.m.type === 'init' && x.afterReady), 10_000);
     assert.equal(await init.delivered, true, 'and delivered to the page');
     const ck = loadCheckpoint(api.store.modelPath!);
     const snap = (init.m as Extract<ToPanel, { type: 'init' }>).snapshot;
