@@ -49,3 +49,13 @@ export async function ensureTrainedModel(api: LstmLensApi): Promise<void> {
   await vscode.commands.executeCommand('lstmLens.train');
   if (api.commands.lastOutcome?.kind !== 'done' || !api.store.exists()) throw new Error(`could not train a model: ${JSON.stringify(api.commands.lastOutcome)}`);
 }
+
+/** The workspace values of some settings now, and a function that puts them back (the fixture's
+ *  .vscode/settings.json sets several: updating one to `undefined` would remove it, not restore it). */
+export function keepWorkspaceSettings(section: string, keys: string[]): () => Promise<void> {
+  const c = vscode.workspace.getConfiguration(section);
+  const was = keys.map((k) => [k, c.inspect(k)?.workspaceValue] as const);
+  return async () => {
+    for (const [k, v] of was) await vscode.workspace.getConfiguration(section).update(k, v, vscode.ConfigurationTarget.Workspace);
+  };
+}

@@ -9,7 +9,7 @@ import * as vscode from 'vscode';
 import { loadCheckpoint, saveCheckpoint } from '../../../src/node/checkpoint-file';
 import type { CorpusMessage, ProgressMessage, StartedMessage } from '../../../src/extension/training-controller';
 import { handBuiltCheckpoint } from '../../fixtures/cells/hand-model';
-import { clean, getApi, messagesSince, waitFor } from '../helpers';
+import { clean, getApi, keepWorkspaceSettings, messagesSince, waitFor } from '../helpers';
 import { watchWorkers } from '../workers';
 
 const config = () => vscode.workspace.getConfiguration('lstmLens');
@@ -32,11 +32,12 @@ function tempFiles(dir: string): string[] {
 }
 
 describe('training runs at their edges', () => {
+  let restore: (() => Promise<void>)[] = [];
+  before(() => { restore = [keepWorkspaceSettings('lstmLens', ['hiddenSize', 'timeBudgetMinutes']), keepWorkspaceSettings('files', ['exclude'])]; });
+  afterEach(async () => { for (const r of restore) await r(); });
   after(async () => {
     const api = await getApi();   // getApi puts the suites' short timings back
     await clean(api);
-    for (const key of ['hiddenSize', 'timeBudgetMinutes']) await config().update(key, undefined, WS);
-    await vscode.workspace.getConfiguration('files').update('exclude', undefined, WS);
   });
 
   it('Reset and Import pressed while training refuse with one message each and leave the run and its files alone', async () => {
@@ -99,7 +100,7 @@ describe('training runs at their edges', () => {
       assert.ok(api.controller.remainingMs <= 1000, `at most a moment of the budget was left: ${api.controller.remainingMs} ms`);
       assert.deepEqual(tempFiles(api.store.dir!), []);
     } finally {
-      await config().update('timeBudgetMinutes', undefined, WS);
+      await restore[0]();
     }
   });
 
@@ -191,8 +192,6 @@ describe('training runs at their edges', () => {
     assert.equal(fresh!.config.hidden, 16);
     assert.equal(api.commands.lastOutcome?.kind, 'done');
     assert.equal(loadCheckpoint(api.store.modelPath!).config.hidden, 16);
-    await config().update('hiddenSize', undefined, WS);
-    await config().update('timeBudgetMinutes', undefined, WS);
   });
 
   it('Resume after the training worker was killed goes on from the last periodic save', async () => {
@@ -250,7 +249,7 @@ describe('training runs at their edges', () => {
       assert.equal(fewer.files, all.files - 2, `${all.files} files, ${fewer.files} with scripts/ and src/queue.ts excluded`);
       assert.match(fewer.skippedSummary, /ignored/);
     } finally {
-      await vscode.workspace.getConfiguration('files').update('exclude', undefined, WS);
+      await restore[1]();
     }
   });
 });

@@ -12,7 +12,7 @@ import * as vscode from 'vscode';
 import type { DiscoveredCell } from '../../../src/cells/discover';
 import { saveCheckpoint } from '../../../src/node/checkpoint-file';
 import { QUOTE_CELL, handBuiltCheckpoint, quoteHeavyCode } from '../../fixtures/cells/hand-model';
-import { EXTENSION_ID, clean, getApi, waitFor } from '../helpers';
+import { EXTENSION_ID, clean, getApi, keepWorkspaceSettings, waitFor } from '../helpers';
 import { watchWorkers } from '../workers';
 
 const FOUND: DiscoveredCell[] = [
@@ -25,6 +25,7 @@ const lines = (file: string) => (fs.existsSync(file) ? fs.readFileSync(file, 'ut
 describe('nothing leaves the machine (extension host and its workers)', () => {
   let log: string, guard: string, tmp: string;
   let watch: ReturnType<typeof watchWorkers>;
+  const restore = keepWorkspaceSettings('lstmLens', ['threads', 'timeBudgetMinutes']);
 
   before(async () => {
     const api = await getApi();
@@ -45,8 +46,7 @@ describe('nothing leaves the machine (extension host and its workers)', () => {
     const api = await getApi();
     api.cellsPanel.close();
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
-    await vscode.workspace.getConfiguration('lstmLens').update('threads', undefined, WS);
-    await vscode.workspace.getConfiguration('lstmLens').update('timeBudgetMinutes', undefined, WS);
+    await restore();
     await clean(api);
     fs.rmSync(tmp, { recursive: true, force: true });
   });

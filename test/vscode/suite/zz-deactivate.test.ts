@@ -6,12 +6,13 @@ import { strict as assert } from 'node:assert';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { loadCheckpoint } from '../../../src/node/checkpoint-file';
-import { EXTENSION_ID, clean, getApi, waitFor } from '../helpers';
+import { EXTENSION_ID, clean, getApi, keepWorkspaceSettings, waitFor } from '../helpers';
 
 describe('VS Code closing mid-training', () => {
   it('deactivate saves the model of the run and ends it', async () => {
     const api = await getApi();
     await clean(api);
+    const restore = keepWorkspaceSettings('lstmLens', ['timeBudgetMinutes']);
     await vscode.workspace.getConfiguration('lstmLens').update('timeBudgetMinutes', 1, vscode.ConfigurationTarget.Workspace);
     try {
       api.commands.timings = { ...api.commands.timings, saveEveryMs: 10 * 60_000 };   // no periodic save in this run
@@ -31,7 +32,7 @@ describe('VS Code closing mid-training', () => {
       assert.ok(ck.training.steps >= step, `saved at step ${ck.training.steps}, after step ${step} was reported`);
       await run;
     } finally {
-      await vscode.workspace.getConfiguration('lstmLens').update('timeBudgetMinutes', undefined, vscode.ConfigurationTarget.Workspace);
+      await restore();
     }
   });
 });
