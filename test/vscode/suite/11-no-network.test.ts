@@ -2,8 +2,9 @@
 // (test/fixtures/no-network/guard.cjs) is loaded into this extension host and, through a
 // --require in their execArgv, into every worker thread the extension starts from here on (the
 // training worker and its gradient workers, the completion worker, the sampling worker, the
-// cells panel's worker). Then training on two threads, Generate Sample, completions and the cells
-// panel run, and the guard's record of refused connections stays empty.
+// cells panel's worker). Then the cells panel, training on two threads, Generate Sample and
+// completions run, and the guard's record of refused connections stays empty. Leaves the model
+// it trained (the next suite completes with it).
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -47,7 +48,6 @@ describe('nothing leaves the machine (extension host and its workers)', () => {
     api.cellsPanel.close();
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     await restore();
-    await clean(api);
     fs.rmSync(tmp, { recursive: true, force: true });
   });
 
@@ -61,8 +61,25 @@ describe('nothing leaves the machine (extension host and its workers)', () => {
     fs.rmSync(log);
   });
 
-  it('training on two threads, a sample, completions and the cells panel make no outbound connection', async () => {
+  it('the cells panel, training on two threads, a sample and completions make no outbound connection', async () => {
     const api = await getApi();
+    // the cells panel, on a hand-built model with a known quote cell
+    api.store.ensureDir();
+    saveCheckpoint(api.store.modelPath!, { ...handBuiltCheckpoint(), cells: FOUND });
+    const cellsFile = path.join(vscode.workspace.workspaceFolders![0].uri.fsPath, 'offline-cells.js');
+    fs.writeFileSync(cellsFile, quoteHeavyCode(40));
+    try {
+      const doc = await vscode.workspace.openTextDocument(cellsFile);
+      await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.One, preview: false });
+      await vscode.commands.executeCommand('lstmLens.showCellActivations');
+      await waitFor('the cells panel to compute the file', () => api.cellsPanel.documentValues?.done && api.cellsPanel.documentValues.doc === doc.uri.toString(), 60_000);
+    } finally {
+      api.cellsPanel.close();
+      fs.rmSync(cellsFile, { force: true });
+    }
+
+    // then training, a sample and completions on a model of the workspace (left for the next suite)
+    await clean(api);
     await vscode.workspace.getConfiguration('lstmLens').update('threads', 2, WS);
     await vscode.workspace.getConfiguration('lstmLens').update('timeBudgetMinutes', 0.05, WS);
     let threads = 0;
@@ -90,19 +107,6 @@ describe('nothing leaves the machine (extension host and its workers)', () => {
     } finally {
       await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
       fs.rmSync(file, { force: true });
-    }
-
-    saveCheckpoint(api.store.modelPath!, { ...handBuiltCheckpoint(), cells: FOUND });
-    const cellsFile = path.join(vscode.workspace.workspaceFolders![0].uri.fsPath, 'offline-cells.js');
-    fs.writeFileSync(cellsFile, quoteHeavyCode(40));
-    try {
-      const doc = await vscode.workspace.openTextDocument(cellsFile);
-      await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.One, preview: false });
-      await vscode.commands.executeCommand('lstmLens.showCellActivations');
-      await waitFor('the cells panel to compute the file', () => api.cellsPanel.documentValues?.done && api.cellsPanel.documentValues.doc === doc.uri.toString(), 60_000);
-    } finally {
-      api.cellsPanel.close();
-      fs.rmSync(cellsFile, { force: true });
     }
 
     const seen = watch.workers.map((w) => path.basename(w.file));

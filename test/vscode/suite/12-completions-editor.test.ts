@@ -85,6 +85,8 @@ describe('ghost completions in the editor', () => {
     const api = await getApi();
     const editor = await openAt('cycle.ts', PREFIX, PREFIX.length);
     made.push(editor.document.fileName);
+    // every alternative decoded is shown, however unsure (the threshold would drop some of them)
+    await completions().update('threshold', 1000, WS);
     for (const n of [3, 2]) {
       await completions().update('alternatives', n, WS);
       const explicit = texts(await api.completions.provideInlineCompletionItems(editor.document, editor.selection.active, INVOKE, token()));
