@@ -121,9 +121,10 @@ const { SHOTS, check, runCommand, E2eRun } = require('./common');
     check('the panel\'s Generate Sample button opens an untitled editor with text', sampleEditorText.trim().length > 20, JSON.stringify(sampleEditorText.slice(0, 60)));
 
     // 6. Generate Sample opens an untitled editor with text
+    const untitledTabs = page.locator('.tabs-container .tab', { hasText: 'Untitled' });
+    const untitledBefore = await untitledTabs.count();
     await runCommand(page, 'LSTM Lens: Generate Sample');
-    const tab = page.locator('.tabs-container .tab', { hasText: 'Untitled' }).first();
-    await tab.waitFor({ timeout: 30000 });
+    await untitledTabs.nth(untitledBefore).waitFor({ timeout: 30000 });   // a new one, besides the panel button's
     const editorText = (await page.locator('.editor-instance .monaco-editor .view-lines').first().innerText()).replace(/\u00a0/g, ' ');
     await page.screenshot({ path: `${SHOTS}/e2e-06-sample-editor.png` });
     check('Generate Sample opens an untitled editor with text', editorText.trim().length > 20, JSON.stringify(editorText.slice(0, 60)));
