@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { loadCheckpoint } from '../../../src/node/checkpoint-file';
 import type { ToPanel } from '../../../src/extension/panel-messages';
-import { ensureTrainedModel, getApi, messagesSince, waitFor } from '../helpers';
+import { ensureTrainedModel, getApi, keepWorkspaceSettings, messagesSince, waitFor } from '../helpers';
 import { spyOnWebviewPanel } from '../webview-spy';
 
 /** The files in a folder and their bytes. */
@@ -45,7 +45,13 @@ describe('Training panel, Export and Import', () => {
 
     // a run: the page is sent its progress (points, the state, samples), each delivered
     const sent = toPage.length;
-    await vscode.commands.executeCommand('lstmLens.train');
+    const restore = keepWorkspaceSettings('lstmLens', ['timeBudgetMinutes']);
+    await vscode.workspace.getConfiguration('lstmLens').update('timeBudgetMinutes', 0.05, vscode.ConfigurationTarget.Workspace);
+    try {
+      await vscode.commands.executeCommand('lstmLens.train');
+    } finally {
+      await restore();
+    }
     const during = toPage.slice(sent);
     assert.deepEqual(new Set(await Promise.all(during.map((x) => x.delivered))), new Set([true]), 'every message reached the page');
     const states = during.filter((x) => x.m.type === 'status').map((x) => (x.m as Extract<ToPanel, { type: 'status' }>).status.state);
