@@ -27,6 +27,8 @@ export class CompletionModel {
   readonly codes: Int32Array;
   /** Floats of one saved LSTM state (h and c of every layer). */
   readonly stateSize: number;
+  /** Whether '\r' is in the vocabulary (the training text had CRLF line ends). */
+  private readonly hasCR: boolean;
 
   constructor(parts: CompletionModelParts) {
     const V = parts.rnn.config.vocabSize;
@@ -43,12 +45,15 @@ export class CompletionModel {
     this.codes = new Int32Array(V);
     parts.vocab.chars.forEach((ch, id) => { this.codes[id] = id === parts.vocab.unkId ? -1 : ch.codePointAt(0)!; });
     this.stateSize = 2 * parts.rnn.config.layers * parts.rnn.config.hidden;
+    this.hasCR = parts.vocab.chars.includes('\r');
   }
 
   /** Ids of a text; a character outside the vocabulary becomes UNK (or, in a vocabulary without
-   *  UNK, a space: never an exception, whatever the editor holds). */
+   *  UNK, a space: never an exception, whatever the editor holds). A model that never saw a
+   *  carriage return reads a CRLF document's line ends as the line feeds it was trained on. */
   encode(text: string): Int32Array {
     const vocab = this.vocab;
+    if (!this.hasCR && text.includes('\r')) text = text.replace(/\r/g, '');
     if (vocab.unkId >= 0) return vocab.encode(text);
     const fallback = safeId(vocab, ' ');
     const ids = new Int32Array(text.length);

@@ -3,9 +3,10 @@
 // driven through headless Chromium with playwright-core, as a user would:
 //   the command palette runs "LSTM Lens: Train on Workspace"; the progress notification and the
 //   status bar show the run; a click on the status bar opens the Training panel, where the chart
-//   gets drawn (the canvas has pixels other than its background) and a sample appears; Stop
-//   Training and Generate Sample work from the palette; no Content-Security-Policy violation
-//   reaches the console. Screenshots of each step go to shots/ (gitignored).
+//   gets drawn (the canvas has pixels other than its background) and a sample appears; the
+//   panel's buttons (Stop, Train, Generate Sample) do what they say and are enabled only when they
+//   can; Generate Sample works from the palette; no Content-Security-Policy violation reaches the
+//   console. Screenshots of each step go to shots/ (gitignored).
 //
 // usage: node test/e2e/run.js [--keep]      (dist/ must be built; code-server is installed
 //        into .vscode-test-tools when missing)   env: E2E_CHROMIUM=/usr/bin/chromium
@@ -88,23 +89,42 @@ const { SHOTS, check, runCommand, E2eRun } = require('./common');
     check('training panel: a sample is shown', sampleText.trim().length > 0, JSON.stringify(sampleText.slice(0, 60)));
     check('training panel: run numbers listed', statusLines.some((l) => /Validation: \d/.test(l)), statusLines.slice(0, 3).join(' | '));
 
-    // 4. Stop Training from the palette
-    await runCommand(page, 'LSTM Lens: Stop Training');
+    // 4. the panel's buttons: Stop stops the run, Train starts one, Generate Sample opens a sample
+    const button = (id) => inner.locator(`#${id}`);
+    check('training panel: while training, Train is disabled and Stop enabled',
+      await button('btn-train').isDisabled() && await button('btn-stop').isEnabled(), '');
+    await button('btn-stop').click();
     const stopped = page.locator('.statusbar-item', { hasText: 'LSTM: stopped' }).first();
     await stopped.waitFor({ timeout: 30000 });
+    await inner.locator('#state', { hasText: 'stopped' }).waitFor({ timeout: 10000 });
     const panelState = await inner.locator('#state').innerText();
     await page.screenshot({ path: `${SHOTS}/e2e-05-stopped.png` });
-    check('Stop Training: status bar and panel say stopped', /stopped/.test(panelState), `${(await stopped.innerText()).trim()}; panel: ${panelState}`);
-
+    check('the panel\'s Stop button stops training: status bar and panel say stopped', /stopped/.test(panelState), `${(await stopped.innerText()).trim()}; panel: ${panelState}`);
+    check('training panel: once stopped, Train is enabled and Stop disabled',
+      await button('btn-train').isEnabled() && await button('btn-stop').isDisabled(), '');
+    await button('btn-train').click();
+    await page.locator('.statusbar-item', { hasText: 'LSTM: training' }).first().waitFor({ timeout: 30000 });
+    await inner.locator('#state', { hasText: 'training' }).waitFor({ timeout: 10000 });
+    check('the panel\'s Train button starts a run', true, (await inner.locator('#state').innerText()).trim());
+    await button('btn-stop').click();
+    await stopped.waitFor({ timeout: 30000 });
     // 5. no CSP violations anywhere (the page's console, and the panel's own listener) while the panel was up
     const csp = run.cspViolations();
     const reported = await inner.locator('body').getAttribute('data-csp-violations');
     check('no Content-Security-Policy violations', csp.length === 0 && !reported, csp[0] ? csp[0].slice(0, 200) : '');
 
+    // the panel's Generate Sample button (it opens an editor over the panel: last of the panel's checks)
+    await button('btn-sample').click();
+    const sampleTab = page.locator('.tabs-container .tab', { hasText: 'Untitled' }).first();
+    await sampleTab.waitFor({ timeout: 30000 });
+    const sampleEditorText = (await page.locator('.editor-instance .monaco-editor .view-lines').first().innerText()).replace(/\u00a0/g, ' ');
+    check('the panel\'s Generate Sample button opens an untitled editor with text', sampleEditorText.trim().length > 20, JSON.stringify(sampleEditorText.slice(0, 60)));
+
     // 6. Generate Sample opens an untitled editor with text
+    const untitledTabs = page.locator('.tabs-container .tab', { hasText: 'Untitled' });
+    const untitledBefore = await untitledTabs.count();
     await runCommand(page, 'LSTM Lens: Generate Sample');
-    const tab = page.locator('.tabs-container .tab', { hasText: 'Untitled' }).first();
-    await tab.waitFor({ timeout: 30000 });
+    await untitledTabs.nth(untitledBefore).waitFor({ timeout: 30000 });   // a new one, besides the panel button's
     const editorText = (await page.locator('.editor-instance .monaco-editor .view-lines').first().innerText()).replace(/\u00a0/g, ' ');
     await page.screenshot({ path: `${SHOTS}/e2e-06-sample-editor.png` });
     check('Generate Sample opens an untitled editor with text', editorText.trim().length > 20, JSON.stringify(editorText.slice(0, 60)));

@@ -44,8 +44,22 @@ describe('lstm-lens CLI', function () {
     const e = run(['eval', '--model', out, src, '--json'], dir);
     assert.equal(e.code, 0, e.stderr);
     const score = JSON.parse(e.stdout);
-    assert.ok(score.bpc > 0 && score.bpc < 10, `bpc ${score.bpc}`);
+    // a uniform guess over the vocabulary costs log2(V) bits per char; this corpus repeats one
+    // snippet, so seconds of training learn it far below that
+    const uniform = Math.log2(ck.vocab.length);
+    assert.ok(score.bpc > 0 && score.bpc < 1.5, `bpc ${score.bpc} (uniform: ${uniform.toFixed(2)})`);
+    assert.ok(score.bpc < lastLine.train_bpc + 0.5, `eval ${score.bpc} agrees with training's own ${lastLine.train_bpc}`);
     assert.ok(score.chars > 100);
+    // --raw: each file one stream, scored from its second character on
+    const raw = JSON.parse(run(['eval', '--model', out, src, '--raw', '--json'], dir).stdout);
+    const lengths = [0, 1, 2, 3, 4, 5].map((i) => [...readFileSync(join(src, `f${i}.js`), 'utf8')].length);
+    assert.equal(raw.chars, lengths.reduce((a, b) => a + (b - 1), 0));
+    // an untrained model (one step of a tiny learning rate) scores about log2(V)
+    const fresh = join(dir, 'fresh.safetensors');
+    assert.equal(run(['train', src, '--out', fresh, '--steps', '1', '--lr', '1e-9', ...SMALL], dir).code, 0);
+    const untrained = JSON.parse(run(['eval', '--model', fresh, src, '--json'], dir).stdout);
+    assert.ok(Math.abs(untrained.bpc - Math.log2(decodeCheckpoint(readFileSync(fresh)).vocab.length)) < 0.3, `untrained: ${untrained.bpc}`);
+    assert.ok(score.bpc < untrained.bpc - 3);
     assert.ok(Number.isInteger(score.oov) && score.oov < 10, 'only the held-out file names hold unseen digits');
 
     const s = run(['sample', '--model', out, '--prime', 'function ', '--length', '50', '--seed', '3'], dir);

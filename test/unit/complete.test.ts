@@ -317,8 +317,19 @@ describe('completion engine', () => {
     // characters the model never saw: emoji, CJK, a lone surrogate
     const odd = 'const 名前 = "😀 \uD800 ü";\nconst x = ';
     r = engine.complete(req(odd, odd.length, ALWAYS, 'odd'));
-    assert.ok(Array.isArray(r.items));
+    assert.ok(r.items.length > 0, JSON.stringify(r));
     for (const it of r.items) assert.ok(!it.text.includes('\uFFFF'), 'UNK is never generated');
+    // each of them is read as one UNK character (a surrogate pair is one code point), so other
+    // unseen characters in the same places give the very same completion, and dropping them does not
+    assert.equal(r.fed, HEADER.length + [...odd].length, 'every code point is read once');
+    const other = 'const 変数 = "🎉 \uDBFF ß";\nconst x = ';
+    const fresh = new Completer(model).complete(req(odd, odd.length, ALWAYS, 'odd'));
+    const same = new Completer(model).complete(req(other, other.length, ALWAYS, 'other'));
+    assert.ok(fresh.items.length > 0);
+    assert.deepEqual(same.items, fresh.items);
+    const dropped = 'const  = "  ";\nconst x = ';
+    const fewer = new Completer(model).complete(req(dropped, dropped.length, ALWAYS, 'dropped'));
+    assert.equal(fewer.fed, r.fed - 5, "5 unseen code points fewer");
     // an offset past the end is clamped
     r = engine.complete(req(odd, odd.length + 50, ALWAYS, 'odd'));
     assert.ok(Array.isArray(r.items));

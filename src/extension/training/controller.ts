@@ -5,6 +5,7 @@
 // The extension host's thread never runs training math: everything numeric happens in the
 // worker (dist/training-worker.js), including sampling from a stored model.
 import { EventEmitter } from 'node:events';
+import { DEFAULTS } from '../../defaults';
 import { WorkerHost } from '../../runtime/worker-host';
 import type { FailureCode, HostMessage, SampleJob, TrainJob, WorkerMessage } from '../../training/protocol';
 
@@ -33,8 +34,9 @@ export interface ControllerOptions {
   workerPath: string;
   /** e.g. ['--import', 'tsx'] to run the TypeScript worker in tests */
   execArgv?: string[];
-  /** V8 heap cap of the worker: past it the worker dies with ERR_WORKER_OUT_OF_MEMORY, not the editor. */
-  heapMb: number;
+  /** V8 heap cap of the worker: past it the worker dies with ERR_WORKER_OUT_OF_MEMORY, not the editor
+   *  (default DEFAULTS.workerHeapMb.training). */
+  heapMb?: number;
   /** How long stop() waits for the worker's final save before terminating it. */
   stopTimeoutMs?: number;
 }
@@ -169,6 +171,6 @@ export class TrainingController extends EventEmitter {
 
   /** A one-shot worker for one job (the job is its workerData). */
   private host(job: TrainJob | SampleJob): WorkerHost<HostMessage, WorkerMessage> {
-    return new WorkerHost({ script: this.opts.workerPath, heapMb: this.opts.heapMb, execArgv: this.opts.execArgv, workerData: job });
+    return new WorkerHost({ script: this.opts.workerPath, heapMb: this.opts.heapMb ?? DEFAULTS.workerHeapMb.training, execArgv: this.opts.execArgv, workerData: job });
   }
 }

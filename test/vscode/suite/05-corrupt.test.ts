@@ -3,13 +3,15 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { getApi, messagesSince } from '../helpers';
+import { ensureTrainedModel, getApi, messagesSince } from '../helpers';
 
 describe('a corrupted stored model', () => {
+  before(async () => ensureTrainedModel(await getApi()));
+
   it('is reported and moved aside when it is read', async () => {
     const api = await getApi();
     const file = api.store.modelPath!;
-    assert.ok(fs.existsSync(file), 'an earlier suite left a trained model');
+    assert.ok(fs.existsSync(file), 'a trained model is stored');
     const good = fs.readFileSync(file);
     const bad = Buffer.from(good);
     bad.fill(0x7b, 0, 16);   // break the safetensors header length

@@ -1,4 +1,5 @@
-// The Training panel opens without CSP violations; Export and Import round-trip the model; Reset
+// The Training panel's page reports ready and is given the model and the run to draw, without CSP
+// violations; Export and Import round-trip the model; Reset
 // deletes every file of the model; Import replaces the old model's optimizer state and n-gram
 // counts only once the new checkpoint is in, and a file that is not a model changes nothing.
 import { strict as assert } from 'node:assert';
@@ -6,7 +7,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { loadCheckpoint } from '../../../src/model-files/checkpoint-file';
-import { getApi, messagesSince, waitFor } from '../helpers';
+import type { ToPanel } from '../../../src/extension/training/panel-messages';
+import { ensureTrainedModel, getApi, keepWorkspaceSettings, messagesSince, waitFor } from '../helpers';
+import { spyOnWebviewPanel } from '../webview-spy';
 
 /** The files in a folder and their bytes. */
 function snapshot(dir: string): Record<string, string> {
@@ -17,11 +20,47 @@ describe('Training panel, Export and Import', () => {
   /** The trained model's n-gram counts and optimizer state, kept from before the reset. */
   let oldSidecars: Record<string, Buffer> = {};
 
-  it('opens the Training panel', async () => {
+  before(async () => ensureTrainedModel(await getApi()));
+
+  it('opens the Training panel: its page says it is ready, and is given the stored model and then the run to draw', async () => {
     const api = await getApi();
-    await vscode.commands.executeCommand('lstmLens.showTraining');
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    await waitFor('the panel closed', () => !api.panel.visible, 5_000);
+    const { panel: created, fromPage, toPage } = await spyOnWebviewPanel<ToPanel>('lstmLens.training', () => vscode.commands.executeCommand('lstmLens.showTraining'));
     assert.equal(api.panel.visible, true);
-    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal(created.title, 'LSTM Lens: Training');
+    // the page's own script ran to its end (it listens for messages and draws from now on)
+    await waitFor('the webview\'s ready message', () => fromPage.some((m) => m.type === 'ready'), 30_000);
+    const init = await waitFor('the history sent in answer to ready', () => toPage.find((x) => x.m.type === 'init' && x.afterReady), 10_000);
+    assert.equal(await init.delivered, true, 'and delivered to the page');
+    const ck = loadCheckpoint(api.store.modelPath!);
+    const snap = (init.m as Extract<ToPanel, { type: 'init' }>).snapshot;
+    assert.equal(snap.status.state, 'ready');
+    assert.ok(snap.status.lines.includes('Model: 1×32 LSTM, vocabulary ' + ck.vocab.length), snap.status.lines.join(' | '));
+    assert.ok(snap.status.lines.some((l) => /^Validation: \d+\.\d\d bits\/char$/.test(l)), snap.status.lines.join(' | '));
+    // the validation curve of the stored model (its bits/char; a curve watched live places each
+    // point at the characters seen when the score arrived, a little after it was measured)
+    assert.deepEqual(snap.val.map(([, bits]) => bits), ck.training.valBpcHistory.map(([, bits]) => bits), 'the validation curve of the stored model');
+    assert.deepEqual(snap.val, api.history.val);
+
+    // a run: the page is sent its progress (points, the state, samples), each delivered
+    const sent = toPage.length;
+    const restore = keepWorkspaceSettings('lstmLens', ['timeBudgetMinutes']);
+    await vscode.workspace.getConfiguration('lstmLens').update('timeBudgetMinutes', 0.05, vscode.ConfigurationTarget.Workspace);
+    try {
+      await vscode.commands.executeCommand('lstmLens.train');
+    } finally {
+      await restore();
+    }
+    const during = toPage.slice(sent);
+    assert.deepEqual(new Set(await Promise.all(during.map((x) => x.delivered))), new Set([true]), 'every message reached the page');
+    const states = during.filter((x) => x.m.type === 'status').map((x) => (x.m as Extract<ToPanel, { type: 'status' }>).status.state);
+    assert.ok(states.includes('training'), states.join(','));
+    assert.equal(states[states.length - 1], 'ready', 'the page is told the run ended');
+    const points = during.filter((x) => x.m.type === 'points').flatMap((x) => (x.m as Extract<ToPanel, { type: 'points' }>).train);
+    assert.ok(points.length >= 2 && points.every(([chars, bits]) => chars > 0 && bits > 0 && bits < 10), JSON.stringify(points.slice(0, 3)));
+    assert.ok(during.some((x) => x.m.type === 'sample' && (x.m as Extract<ToPanel, { type: 'sample' }>).sample.text.length > 0), 'a sample was sent');
+    assert.deepEqual(fromPage.filter((m) => m.type === 'csp-violation'), []);
     assert.deepEqual(api.panel.cspViolations, []);
   });
 

@@ -13,7 +13,9 @@ import type { DiscoveredCell } from '../../../src/cells/discover';
 import { readDiscoveredCells } from '../../../src/cells/cell-list';
 import { loadCheckpoint, saveCheckpoint } from '../../../src/model-files/checkpoint-file';
 import { COLUMN_CELL, QUOTE_CELL, handBuiltCheckpoint, quoteHeavyCode } from '../../fixtures/cells/hand-model';
+import type { ToCellsPanel } from '../../../src/extension/cells/panel-messages';
 import { clean, getApi, waitFor } from '../helpers';
+import { spyOnWebviewPanel } from '../webview-spy';
 
 const FOUND: DiscoveredCell[] = [
   { label: 'quote', layer: 0, index: QUOTE_CELL, metric: 'auc', score: 0.99, sign: 1, probe: 1, floor: 0.9, scoreInner: 1, variant: 'c', selectScore: 0.99 },
@@ -200,12 +202,23 @@ describe('cell-activation panel', () => {
     assert.deepEqual(panel.errors, []);
   });
 
-  it('says so when there is no model', async () => {
+  it('says so when there is no model: its page, once ready, is told so and given nothing to paint', async () => {
     const api = await getApi();
     api.cellsPanel.close();
     await vscode.commands.executeCommand('lstmLens.reset', { confirm: false });
-    await vscode.commands.executeCommand('lstmLens.showCellActivations');
-    await waitFor('the no-model state', () => api.cellsPanel.lastState?.kind === 'no-model');
+    assert.equal(api.store.exists(), false);
+    const spy = await spyOnWebviewPanel<ToCellsPanel>('lstmLens.cells', () => vscode.commands.executeCommand('lstmLens.showCellActivations'));
+    assert.equal(spy.panel.title, 'LSTM Lens: Cell Activations');
+    await waitFor('the page\'s own ready message', () => spy.fromPage.some((m) => m.type === 'ready'), 30_000);
+    const state = await waitFor('the no-model state sent to the ready page',
+      () => spy.toPage.find((x) => x.afterReady && x.m.type === 'state' && x.m.state.kind === 'no-model'));
+    assert.equal(await state.delivered, true, 'delivered to the page');
+    assert.match((state.m as Extract<ToCellsPanel, { type: 'state' }>).state.message, /^No trained model in this workspace yet\. Train one first/);
+    assert.equal(api.cellsPanel.lastState?.kind, 'no-model');
+    await new Promise((r) => setTimeout(r, 500));
+    const sentTypes = spy.toPage.map((x) => x.m.type);
+    for (const t of ['model', 'document', 'values', 'gates'] as const) assert.ok(!sentTypes.includes(t), `nothing of a model is sent (${sentTypes.join(', ')})`);
+    assert.deepEqual(spy.fromPage.filter((m) => m.type === 'painted' || m.type === 'csp-violation'), [], 'the page painted no text');
     assert.deepEqual(api.cellsPanel.cspViolations, []);
   });
 });
