@@ -1,13 +1,18 @@
 // Hears a webview panel of the extension as the extension itself does: wraps
 // vscode.window.createWebviewPanel (the extension and the tests share the vscode API object of
 // this extension) while `open` runs, and records the page's messages to the extension and the
-// extension's messages to the page, each with the promise VS Code gives for its delivery.
+// extension's messages to the page, each with the promise VS Code gives for its delivery; and
+// sends messages to the extension as the page does (a user's clicks in the page).
 import * as vscode from 'vscode';
 
 export interface WebviewSpy<ToPage> {
   panel: vscode.WebviewPanel;
   fromPage: { type: string; [k: string]: unknown }[];
   toPage: { m: ToPage; delivered: Thenable<boolean>; afterReady: boolean }[];
+  /** Hands m to the extension's listeners as if the page had posted it (not recorded in fromPage). */
+  sendAsPage(m: { type: string; [k: string]: unknown }): void;
+  /** The panel was closed (by the user or the extension). */
+  disposed: boolean;
 }
 
 export async function spyOnWebviewPanel<ToPage>(viewType: string, open: () => Thenable<unknown>): Promise<WebviewSpy<ToPage>> {
@@ -17,9 +22,19 @@ export async function spyOnWebviewPanel<ToPage>(viewType: string, open: () => Th
   win.createWebviewPanel = (...args: Parameters<typeof create>) => {
     const p = create.apply(vscode.window, args);
     if (p.viewType === viewType) {
-      const s: WebviewSpy<ToPage> = { panel: p, fromPage: [], toPage: [] };
+      const listeners: ((m: unknown) => unknown)[] = [];
+      const s: WebviewSpy<ToPage> = {
+        panel: p, fromPage: [], toPage: [], disposed: false,
+        sendAsPage: (m) => { for (const l of listeners) l(m); },
+      };
       spy = s;
-      p.webview.onDidReceiveMessage((m: { type: string }) => s.fromPage.push(m));
+      p.onDidDispose(() => { s.disposed = true; });
+      const on = p.webview.onDidReceiveMessage.bind(p.webview);
+      on((m: { type: string }) => s.fromPage.push(m));
+      (p.webview as { onDidReceiveMessage: vscode.Event<unknown> }).onDidReceiveMessage = (listener, thisArgs?, disposables?) => {
+        listeners.push((m) => listener.call(thisArgs, m));
+        return on(listener, thisArgs, disposables);
+      };
       const post = p.webview.postMessage.bind(p.webview);
       p.webview.postMessage = (m: ToPage) => {
         const delivered = post(m);

@@ -78,20 +78,9 @@ export class CellsPanel implements vscode.Disposable {
   private discovering = false;
   private discoveryTriedFor: number | undefined;
 
-  // Read by the extension-host tests.
-  /** CSP violations the webview reported. */
-  readonly cspViolations: string[] = [];
   /** The last state and model sent to the webview. */
-  lastState: PanelState | undefined;
-  lastModel: PanelModel | undefined;
-  /** Paint times the webview reported: [version, ms, characters painted]. */
-  readonly paints: [number, number, number][] = [];
-  /** Messages of the worker that went wrong (shown in the panel too). */
-  readonly errors: string[] = [];
-  /** The longest time (ms) each of the panel's handlers held the extension host's thread. */
-  readonly busiest: Record<string, number> = {};
-  /** Units plotted in the last gate-saturation view sent. */
-  lastGatePoints = 0;
+  private lastState: PanelState | undefined;
+  private lastModel: PanelModel | undefined;
 
   constructor(
     private readonly extensionUri: vscode.Uri,
@@ -99,21 +88,16 @@ export class CellsPanel implements vscode.Disposable {
     private readonly training?: TrainingEvents,
     private readonly runCommand: (command: string) => void = (c) => void vscode.commands.executeCommand(c),
   ) {
-    this.client = new CellsWorkerClient(path.join(extensionUri.fsPath, 'dist', 'cells-worker.js'), (m) => this.timed(`worker:${m.type}`, () => this.onWorker(m)));
+    this.client = new CellsWorkerClient(path.join(extensionUri.fsPath, 'dist', 'cells-worker.js'), (m) => this.onWorker(m));
     // A training run that ends replaces the model (and drops its cells): look again.
     training?.on('end', () => { if (this.panel) void this.refreshModel(); });
     // Reset or Import replaced or deleted the model: drop the one shown at once.
-    const onStoreChanged = () => this.timed('store', () => this.onModelReplaced());
+    const onStoreChanged = () => this.onModelReplaced();
     store.on('changed', onStoreChanged);
     this.disposables.push({ dispose: () => store.off('changed', onStoreChanged) });
   }
 
   get visible(): boolean { return !!this.panel; }
-  get selectedCell(): string { return this.selected; }
-  get documentValues(): { doc: string; version: number; exactUpTo: number; done: boolean; values: Map<string, Float32Array> } | undefined {
-    const f = this.followed;
-    return f && { doc: f.doc, version: f.version, exactUpTo: f.exactUpTo, done: f.done, values: f.values };
-  }
 
   show(): void {
     if (this.panel) { this.panel.reveal(undefined, true); return; }
@@ -125,12 +109,12 @@ export class CellsPanel implements vscode.Disposable {
     panel.webview.html = this.html(panel.webview, media, distMedia);
     this.panel = panel;
     const d = this.panelDisposables;
-    panel.webview.onDidReceiveMessage((m: FromCellsPanel) => this.timed(`panel:${m.type}`, () => this.onPanel(m)), undefined, d);
+    panel.webview.onDidReceiveMessage((m: FromCellsPanel) => this.onPanel(m), undefined, d);
     panel.onDidDispose(() => this.onPanelClosed(), undefined, d);
-    vscode.window.onDidChangeActiveTextEditor((e) => this.timed('active', () => this.onActiveEditor(e)), undefined, d);
-    vscode.window.onDidChangeVisibleTextEditors(() => this.timed('visible', () => this.onActiveEditor(vscode.window.activeTextEditor)), undefined, d);
-    vscode.workspace.onDidChangeTextDocument((e) => this.timed('edit', () => this.onEdit(e)), undefined, d);
-    vscode.window.onDidChangeTextEditorVisibleRanges((e) => this.timed('scroll', () => this.onScroll(e)), undefined, d);
+    vscode.window.onDidChangeActiveTextEditor((e) => this.onActiveEditor(e), undefined, d);
+    vscode.window.onDidChangeVisibleTextEditors(() => this.onActiveEditor(vscode.window.activeTextEditor), undefined, d);
+    vscode.workspace.onDidChangeTextDocument((e) => this.onEdit(e), undefined, d);
+    vscode.window.onDidChangeTextEditorVisibleRanges((e) => this.onScroll(e), undefined, d);
     this.lastEditor = vscode.window.activeTextEditor ?? this.lastEditor;
   }
 
@@ -158,14 +142,6 @@ export class CellsPanel implements vscode.Disposable {
     // The worker holds the model and the document's states: free them, unless it is finding cells.
     // (A load in flight dies with it: the next panel loads again.)
     if (!this.discovering) { this.client.dispose(); this.model = undefined; this.modelLoading = false; this.loadIsStale = false; }
-  }
-
-  private timed(what: string, fn: () => void): void {
-    const t0 = performance.now();
-    try { fn(); } finally {
-      const ms = performance.now() - t0;
-      if (ms > (this.busiest[what] ?? 0)) this.busiest[what] = Math.round(ms * 10) / 10;
-    }
   }
 
   private post(m: ToCellsPanel): void {
@@ -322,7 +298,7 @@ export class CellsPanel implements vscode.Disposable {
   private onEdit(e: vscode.TextDocumentChangeEvent): void {
     if (!this.followed || e.document.uri.toString() !== this.followed.doc || e.contentChanges.length === 0) return;
     if (this.editTimer) clearTimeout(this.editTimer);
-    this.editTimer = setTimeout(() => { this.editTimer = undefined; this.timed('follow', () => this.follow()); }, EDIT_DEBOUNCE_MS);
+    this.editTimer = setTimeout(() => { this.editTimer = undefined; this.follow(); }, EDIT_DEBOUNCE_MS);
   }
 
   private onScroll(e: vscode.TextEditorVisibleRangesChangeEvent): void {
@@ -340,8 +316,8 @@ export class CellsPanel implements vscode.Disposable {
 
   // ---- messages -------------------------------------------------------------------------------
 
-  /** A message from the webview (the extension-host tests send them too, as a user's clicks). */
-  onPanel(m: FromCellsPanel): void {
+  /** A message from the webview: the user's clicks, and the page's own reports. */
+  private onPanel(m: FromCellsPanel): void {
     switch (m.type) {
       case 'ready': void this.refreshModel(); break;
       case 'select':
@@ -369,8 +345,8 @@ export class CellsPanel implements vscode.Disposable {
         if (m.view === 'gates' && this.followed) this.client.send({ type: 'gates', doc: this.followed.doc });
         break;
       case 'train': this.runCommand('lstmLens.train'); break;
-      case 'painted': this.paints.push([m.version, m.ms, m.chars]); if (this.paints.length > 200) this.paints.shift(); break;
-      case 'csp-violation': this.cspViolations.push(String(m.detail).slice(0, 300)); break;
+      // 'painted' and 'csp-violation' are the page's reports (paint times, a blocked resource): nothing to do
+      default: break;
     }
   }
 
@@ -417,12 +393,10 @@ export class CellsPanel implements vscode.Disposable {
       }
       case 'gates':
         if (this.model) {
-          this.lastGatePoints = m.layers.reduce((a, l) => a + l.gates.reduce((b, g) => b + g.low.length, 0), 0);
           this.post({ type: 'gates', steps: m.steps, cell: this.model.cell, layers: m.layers.map((l) => ({ layer: l.layer, gates: l.gates.map((g) => ({ name: g.name, low: Array.from(g.low), high: Array.from(g.high) })) })) });
         }
         break;
       case 'error':
-        this.errors.push(m.message);
         if (m.doc === undefined && m.id === undefined) {
           // the worker itself failed (or could not start): what it held is gone
           this.model = undefined;
@@ -475,7 +449,6 @@ export class CellsPanel implements vscode.Disposable {
         this.post({ type: 'discovery', running: false, message: `${r.note ? r.note + ' ' : ''}Found ${r.cells.length} cells on ${r.chars.toLocaleString('en-US')} characters.${missing}` });
         if (r.stored) { this.model = undefined; void this.refreshModel(); }
       } else if (r.type === 'error') {
-        this.errors.push(r.message);
         this.post({ type: 'discovery', running: false, message: `Could not find cells: ${r.message}` });
       }
       if (!this.panel) { this.client.dispose(); this.model = undefined; }

@@ -14,8 +14,6 @@ export class TrainingPanel implements vscode.Disposable {
   static readonly viewType = 'lstmLens.training';
   private panel: vscode.WebviewPanel | undefined;
   private readonly disposables: vscode.Disposable[] = [];
-  /** CSP violations the webview reported (tests read this). */
-  readonly cspViolations: string[] = [];
 
   constructor(
     private readonly extensionUri: vscode.Uri,
@@ -72,7 +70,7 @@ export class TrainingPanel implements vscode.Disposable {
   private onMessage(m: FromPanel): void {
     if (m.type === 'ready') this.post({ type: 'init', snapshot: this.history.snapshot() });
     else if (m.type === 'command') this.runCommand(m.command);
-    else if (m.type === 'csp-violation') this.cspViolations.push(String(m.detail).slice(0, 300));
+    // 'csp-violation': the page's report of a resource its policy blocked; nothing to do here
   }
 
   private html(webview: vscode.Webview, media: vscode.Uri, distMedia: vscode.Uri): string {

@@ -16,6 +16,7 @@ import { COLUMN_CELL, QUOTE_CELL, handBuiltCheckpoint, quoteHeavyCode } from '..
 import type { ToCellsPanel } from '../../../src/extension/cells/panel-messages';
 import { clean, getApi, waitFor } from '../helpers';
 import { spyOnWebviewPanel } from '../webview-spy';
+import { CellsView, showCellsPanel } from '../cells-spy';
 
 const FOUND: DiscoveredCell[] = [
   { label: 'quote', layer: 0, index: QUOTE_CELL, metric: 'auc', score: 0.99, sign: 1, probe: 1, floor: 0.9, scoreInner: 1, variant: 'c', selectScore: 0.99 },
@@ -30,6 +31,8 @@ async function open(file: string, text?: string): Promise<vscode.TextEditor> {
 
 describe('cell-activation panel', () => {
   let ws: string;
+  /** the open panel, as its page sees it */
+  let panel: CellsView;
   before(async () => {
     const api = await getApi();
     await clean(api);
@@ -52,52 +55,51 @@ describe('cell-activation panel', () => {
     const api = await getApi();
     const text = 'const greeting = "hello, world";\nlet n = 1;\n' + quoteHeavyCode(30);
     await open(path.join(ws, 'cells-fixture.js'), text);
-    await vscode.commands.executeCommand('lstmLens.showCellActivations');
-    const panel = api.cellsPanel;
-    assert.equal(panel.visible, true);
-    const model = await waitFor('the model to reach the panel', () => panel.lastModel);
+    panel = await showCellsPanel();
+    assert.equal(api.cellsPanel.visible, true);
+    const model = await waitFor('the model to reach the panel', () => panel.model);
     assert.deepEqual(model.options.map((o) => o.label), ['quote cell: layer 0, #5, AUC 0.99', 'column cell: layer 0, #9, r 0.88']);
     assert.equal(model.selected, `0:${QUOTE_CELL}`, 'the first discovered cell is shown first');
     assert.equal(model.noDiscovered, false);
-    const done = await waitFor('the whole file to be computed', () => panel.documentValues?.done && panel.documentValues);
+    // computed to the end, and a value sent for every character
+    const done = await waitFor('the whole file to be computed', () => panel.current?.done && panel.current.values.get(`0:${QUOTE_CELL}`)?.every((x) => !Number.isNaN(x)) && panel.current);
+    assert.equal(done.document.text, text);
     const q = done.values.get(`0:${QUOTE_CELL}`)!;
+    assert.equal(q.length, [...text].length);
     const chars = [...text];
     const inside = chars.indexOf('w'), outside = text.indexOf('let n') + 4;   // ASCII: UTF-16 index = code point
     assert.ok(q[inside] > 0.5 && q[outside] < -0.5, `inside ${q[inside]}, outside ${q[outside]}`);
-    assert.equal(panel.lastState?.kind, 'ready');
+    assert.equal(panel.state?.kind, 'ready');
     await waitFor('the webview to paint characters', () => panel.paints.some(([v, , n]) => v === done.version && n > 50));
     assert.deepEqual(panel.cspViolations, []);
   });
 
   it('shows any raw cell, the gate saturation and the heatmap in the editor', async () => {
-    const api = await getApi();
-    const panel = api.cellsPanel;
-    panel.onPanel({ type: 'select', key: '1:3' });
-    await waitFor('values of the raw cell 1:3', () => panel.documentValues?.done && panel.documentValues.values.has('1:3'));
-    assert.equal(panel.selectedCell, '1:3');
-    panel.onPanel({ type: 'view', view: 'gates' });
-    await waitFor('the gate plot', () => panel.lastGatePoints === 2 * 3 * 16);
-    panel.onPanel({ type: 'decorations', on: true });
-    panel.onPanel({ type: 'view', view: 'heatmap' });
-    panel.onPanel({ type: 'select', key: `0:${QUOTE_CELL}` });
-    panel.onPanel({ type: 'decorations', on: false });
-    assert.deepEqual(panel.errors, []);
+    const from = panel.sentCount;
+    panel.click({ type: 'select', key: '1:3' });
+    await waitFor('values of the raw cell 1:3', () => panel.current?.done && panel.current.values.has('1:3'));
+    assert.ok(panel.sentSince(from).some((m) => m.type === 'values' && m.key === '1:3'), 'the selected cell is 1:3');
+    panel.click({ type: 'view', view: 'gates' });
+    await waitFor('the gate plot', () => panel.gatePoints === 2 * 3 * 16);
+    panel.click({ type: 'decorations', on: true });
+    panel.click({ type: 'view', view: 'heatmap' });
+    panel.click({ type: 'select', key: `0:${QUOTE_CELL}` });
+    panel.click({ type: 'decorations', on: false });
+    assert.deepEqual(panel.problems, []);
   });
 
   it('follows edits', async () => {
-    const api = await getApi();
-    const panel = api.cellsPanel;
     const editor = vscode.window.visibleTextEditors.find((e) => e.document.uri.fsPath.endsWith('cells-fixture.js'))!;
-    const before = panel.documentValues!.version;
+    const before = panel.current!.version;
     await editor.edit((b) => b.insert(new vscode.Position(0, 0), 'const x = "edited";\n'));
-    const after = await waitFor('the edited text to be computed', () => panel.documentValues?.version !== before && panel.documentValues?.done && panel.documentValues);
+    const after = await waitFor('the edited text to be computed', () => panel.current?.version !== before && panel.current?.done && panel.current);
+    assert.equal(after.document.text, editor.document.getText());
     const q = after.values.get(`0:${QUOTE_CELL}`)!;
     assert.ok(q[12] > 0.5, `inside the new string: ${q[12]}`);
   });
 
   it('keeps the extension host responsive while it follows a 2,000-line file being edited and scrolled', async () => {
     const api = await getApi();
-    const panel = api.cellsPanel;
     const resolution = 5;
     const delay = (ns: number) => Math.max(0, ns / 1e6 - resolution);
     // the same edits and scrolls with the panel closed, then open: what the panel adds
@@ -114,47 +116,45 @@ describe('cell-activation panel', () => {
       h.disable();
       return { p50: delay(h.percentile(50)), p99: delay(h.percentile(99)), max: delay(h.max) };
     };
-    panel.close();
+    api.cellsPanel.close();
     const without = await session('cells-long-a.js');
-    await vscode.commands.executeCommand('lstmLens.showCellActivations');
-    await waitFor('the panel ready', () => panel.lastState?.kind === 'ready');
+    panel = await showCellsPanel();
+    await waitFor('the panel ready', () => panel.state?.kind === 'ready');
     const withPanel = await session('cells-long-b.js');
     const f = (x: { p50: number; p99: number; max: number }) => `p50 ${x.p50.toFixed(1)} ms, p99 ${x.p99.toFixed(1)} ms, max ${x.max.toFixed(1)} ms`;
-    console.log(`      event-loop delay, edits and scrolls without the panel: ${f(without)}; with it: ${f(withPanel)}; the panel's handlers at most: ${JSON.stringify(panel.busiest)}`);
+    console.log(`      event-loop delay, edits and scrolls without the panel: ${f(without)}; with it: ${f(withPanel)}`);
     // Relative to the same work without the panel: on a loaded 2-core machine editing a 2,000-line
     // file alone already shows p99 delays of 50-70 ms.
     assert.ok(withPanel.p99 < Math.max(100, 2 * without.p99), `p99 ${withPanel.p99.toFixed(1)} ms with the panel, ${without.p99.toFixed(1)} ms without`);
-    await waitFor('the edited long file computed', () => panel.documentValues?.doc.endsWith('cells-long-b.js') && panel.documentValues.done, 120_000);
+    await waitFor('the edited long file computed', () => panel.current?.doc.endsWith('cells-long-b.js') && panel.current.done, 120_000);
   });
 
   it('gives a clear state for a binary file, empty and untitled editors and a 5 MB file', async () => {
-    const api = await getApi();
-    const panel = api.cellsPanel;
     // VS Code itself refuses to open a file with NUL bytes as text; a document can still hold them
     const binary = await vscode.workspace.openTextDocument({ content: 'PK\u0000\u0003 not text \u0000\u0000' });
     await vscode.window.showTextDocument(binary, vscode.ViewColumn.One);
-    await waitFor('the binary state', () => panel.lastState?.kind === 'binary');
-    assert.match(panel.lastState!.message, /binary/);
+    await waitFor('the binary state', () => panel.state?.kind === 'binary');
+    assert.match(panel.state!.message, /binary/);
 
     const empty = await vscode.workspace.openTextDocument({ language: 'python', content: '' });
     await vscode.window.showTextDocument(empty, vscode.ViewColumn.One);
-    await waitFor('the empty state', () => panel.lastState?.kind === 'empty');
+    await waitFor('the empty state', () => panel.state?.kind === 'empty');
 
     const untitled = await vscode.workspace.openTextDocument({ language: 'python', content: 's = "untitled text"\n' });
     await vscode.window.showTextDocument(untitled, vscode.ViewColumn.One);
-    await waitFor('an untitled editor painted', () => panel.lastState?.kind === 'ready' && panel.documentValues?.done && panel.documentValues.doc === untitled.uri.toString());
+    await waitFor('an untitled editor painted', () => panel.current?.done && panel.current.doc === untitled.uri.toString());
 
     const big = path.join(ws, 'cells-big.js');
     const line = 'const s = "a string"; // and a comment\n';
     fs.writeFileSync(big, line.repeat(Math.ceil((5 * 1024 * 1024) / line.length)));
     await open(big);
     const v = await waitFor('the 5 MB file painted around the view', () => {
-      const d = panel.documentValues;
+      const d = panel.current;
       return d && d.doc.endsWith('cells-big.js') && !Number.isNaN(d.values.get(`0:${QUOTE_CELL}`)?.[12] ?? NaN) && d;
     }, 90_000);
     assert.equal(v.done, false, 'only the part in view');
     assert.ok(v.values.get(`0:${QUOTE_CELL}`)![12] > 0.5);
-    assert.equal(panel.lastState?.kind, 'ready');
+    assert.equal(panel.state?.kind, 'ready');
     fs.rmSync(big);
   });
 
@@ -163,26 +163,31 @@ describe('cell-activation panel', () => {
     api.cellsPanel.close();
     saveCheckpoint(api.store.modelPath!, handBuiltCheckpoint());   // no cells
     await open(path.join(ws, 'README.md'));                        // markdown: no grammar, still painted
-    await vscode.commands.executeCommand('lstmLens.showCellActivations');
-    const model = await waitFor('cells found and listed', () => (api.cellsPanel.lastModel?.options.length ?? 0) > 0 && api.cellsPanel.lastModel, 90_000);
+    panel = await showCellsPanel();
+    const model = await waitFor('cells found and listed', () => (panel.model?.options.length ?? 0) > 0 && panel.model, 90_000);
     assert.ok(model.options.length >= 3, model.options.map((o) => o.label).join(' | '));
     assert.deepEqual(readDiscoveredCells(loadCheckpoint(api.store.modelPath!).cells, { layers: 2, hidden: 16 }).length, model.options.length);
-    await waitFor('the markdown file painted', () => api.cellsPanel.lastState?.kind === 'ready' && api.cellsPanel.documentValues?.done);
+    await waitFor('the markdown file painted', () => panel.current?.done && panel.current.doc.endsWith('README.md'));
   });
 
   it('drops the model at once when it is reset, and shows an imported one, while it stays open', async () => {
     const api = await getApi();
-    const panel = api.cellsPanel;
     await open(path.join(ws, 'cells-fixture.js'));
-    await vscode.commands.executeCommand('lstmLens.showCellActivations');
-    await waitFor('the panel ready with the stored model', () => panel.lastState?.kind === 'ready' && panel.documentValues?.done);
-    assert.ok((panel.lastModel?.options.length ?? 0) >= 3, 'the cells found in the previous test');
+    panel = await showCellsPanel();
+    await waitFor('the panel ready with the stored model', () => panel.current?.done && panel.current.doc.endsWith('cells-fixture.js'));
+    assert.ok((panel.model?.options.length ?? 0) >= 3, 'the cells found in the previous test');
 
+    const atReset = panel.sentCount;
     await vscode.commands.executeCommand('lstmLens.reset', { confirm: false });
-    await waitFor('the no-model state', () => panel.lastState?.kind === 'no-model', 5_000);
-    assert.equal(panel.visible, true);
-    assert.equal(panel.lastModel, undefined, 'no cells of the deleted model are offered');
-    assert.equal(panel.documentValues, undefined, 'no values of the deleted model are kept');
+    await waitFor('the no-model state', () => panel.state?.kind === 'no-model', 5_000);
+    assert.equal(api.cellsPanel.visible, true);
+    assert.equal(panel.spy.disposed, false, 'the panel stays open');
+    assert.equal(panel.model, undefined, 'no cells of the deleted model are offered');
+    assert.equal(panel.current, undefined, 'no values of the deleted model are shown');
+    await new Promise((r) => setTimeout(r, 500));
+    const sinceReset = panel.sentSince(atReset).map((m) => m.type);
+    for (const t of ['model', 'document', 'values', 'progress', 'gates'] as const) assert.ok(!sinceReset.includes(t), `nothing of the deleted model is sent after the reset (${sinceReset.join(', ')})`);
+    const atImport = panel.sentCount;
 
     // a model with one discovered cell: the column cell, not the quote cell
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lstm-lens-cells-import-'));
@@ -193,13 +198,14 @@ describe('cell-activation panel', () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
-    const model = await waitFor('the imported model in the panel', () => panel.lastModel, 30_000);
+    const model = await waitFor('the imported model in the panel', () => panel.model, 30_000);
     assert.deepEqual(model.options.map((o) => o.label), ['column cell: layer 0, #9, r 0.88']);
     assert.equal(model.selected, `0:${COLUMN_CELL}`);
-    const done = await waitFor('the followed file computed with the imported model', () => panel.documentValues?.done && panel.documentValues, 60_000);
+    const done = await waitFor('the followed file computed with the imported model', () => panel.current?.done && panel.current, 60_000);
     assert.ok(done.values.has(`0:${COLUMN_CELL}`));
-    assert.equal(panel.lastState?.kind, 'ready');
-    assert.deepEqual(panel.errors, []);
+    assert.ok(panel.sentSince(atImport).some((m) => m.type === 'document' && m.document.version === done.version), 'the document was sent again for the imported model');
+    assert.equal(panel.state?.kind, 'ready');
+    assert.deepEqual(panel.problems, []);
   });
 
   it('says so when there is no model: its page, once ready, is told so and given nothing to paint', async () => {
@@ -214,11 +220,11 @@ describe('cell-activation panel', () => {
       () => spy.toPage.find((x) => x.afterReady && x.m.type === 'state' && x.m.state.kind === 'no-model'));
     assert.equal(await state.delivered, true, 'delivered to the page');
     assert.match((state.m as Extract<ToCellsPanel, { type: 'state' }>).state.message, /^No trained model in this workspace yet\. Train one first/);
-    assert.equal(api.cellsPanel.lastState?.kind, 'no-model');
+
     await new Promise((r) => setTimeout(r, 500));
     const sentTypes = spy.toPage.map((x) => x.m.type);
     for (const t of ['model', 'document', 'values', 'gates'] as const) assert.ok(!sentTypes.includes(t), `nothing of a model is sent (${sentTypes.join(', ')})`);
     assert.deepEqual(spy.fromPage.filter((m) => m.type === 'painted' || m.type === 'csp-violation'), [], 'the page painted no text');
-    assert.deepEqual(api.cellsPanel.cspViolations, []);
+
   });
 });

@@ -14,6 +14,7 @@ import { codePointLineStarts } from '../../../src/extension/cells/text';
 import { saveCheckpoint } from '../../../src/model-files/checkpoint-file';
 import { QUOTE_CELL, handBuiltCheckpoint } from '../../fixtures/cells/hand-model';
 import { clean, getApi, waitFor } from '../helpers';
+import { showCellsPanel } from '../cells-spy';
 
 const FOUND: DiscoveredCell[] = [
   { label: 'quote', layer: 0, index: QUOTE_CELL, metric: 'auc', score: 0.99, sign: 1, probe: 1, floor: 0.9, scoreInner: 1, variant: 'c', selectScore: 0.99 },
@@ -54,11 +55,11 @@ describe('editor heatmap columns with characters outside the BMP', () => {
     fs.writeFileSync(file, text);
     const doc = await vscode.workspace.openTextDocument(file);
     const real = await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.One, preview: false });
-    await vscode.commands.executeCommand('lstmLens.showCellActivations');
-    const panel = api.cellsPanel;
+    const panel = await showCellsPanel();
+    // the values the extension sent the page for this file, computed to the end
     const computed = await waitFor('the file computed by the panel', () => {
-      const d = panel.documentValues;
-      return d && d.doc === doc.uri.toString() && d.done && d.values.get(`0:${QUOTE_CELL}`) && d;
+      const d = panel.current;
+      return d && d.doc === doc.uri.toString() && d.done && d.values.get(`0:${QUOTE_CELL}`)?.every((x) => !Number.isNaN(x)) && d;
     }, 60_000);
     const values = computed.values.get(`0:${QUOTE_CELL}`)!;
     assert.equal(values.length, [...text].length, 'one value per code point');
