@@ -27,7 +27,11 @@ export const DEFAULTS = {
     splitSeed: 1,
   },
   /** How often a run reports, evaluates, samples and saves. */
-  intervals: { progressEveryMs: 500, evalEveryMs: 15_000, sampleEveryMs: 20_000, saveEveryMs: 60_000, maxValChars: 40_000 },
+  intervals: {
+    progressEveryMs: 500, evalEveryMs: 15_000, sampleEveryMs: 20_000, saveEveryMs: 60_000, maxValChars: 40_000,
+    /** lstmLens.saveIntervalSeconds: 0 takes intervalsFor(budget)'s; other values are at least minSaveSeconds. */
+    editorSaveSeconds: 0, minSaveSeconds: 0.1,
+  },
   /** Completions (lstmLens.completions.*). */
   completions: {
     enabled: true,
@@ -55,4 +59,10 @@ export function intervalsFor(budgetMs: number): { progressEveryMs: number; evalE
     sampleEveryMs: scaled(i.sampleEveryMs, 1 / 10, 1_500),
     saveEveryMs: scaled(i.saveEveryMs, 1 / 10, 1_500),
   };
+}
+
+/** How often a run of this budget saves, given lstmLens.saveIntervalSeconds (0: as intervalsFor). */
+export function saveEveryMsFor(budgetMs: number, seconds: number): number {
+  if (!(seconds > 0)) return intervalsFor(budgetMs).saveEveryMs;
+  return Math.round(Math.max(DEFAULTS.intervals.minSaveSeconds, seconds) * 1000);
 }

@@ -11,6 +11,8 @@ export interface TrainingSettings {
   run: RunSettings;
   corpus: Omit<CorpusSettings, 'roots'>;
   budgetMs: number;
+  /** lstmLens.saveIntervalSeconds (0: the interval the budget gives). */
+  saveIntervalSeconds: number;
 }
 
 export function readTrainingSettings(scope?: vscode.ConfigurationScope): TrainingSettings {
@@ -41,7 +43,10 @@ export function readTrainingSettings(scope?: vscode.ConfigurationScope): Trainin
     valFraction: files.valFraction,
     seed: files.splitSeed,
   };
-  return { run, corpus, budgetMs: Math.round(num('timeBudgetMinutes', training.minutes) * 60_000) };
+  return {
+    run, corpus, budgetMs: Math.round(num('timeBudgetMinutes', training.minutes) * 60_000),
+    saveIntervalSeconds: num('saveIntervalSeconds', DEFAULTS.intervals.editorSaveSeconds),
+  };
 }
 
 /** VS Code's files.exclude (glob -> true) as gitignore-style patterns. Patterns with a `when`

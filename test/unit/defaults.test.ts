@@ -3,7 +3,7 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DEFAULTS, intervalsFor } from '../../src/defaults';
+import { DEFAULTS, intervalsFor, saveEveryMsFor } from '../../src/defaults';
 
 const manifest = JSON.parse(fs.readFileSync(path.join(__dirname, '../../package.json'), 'utf8'));
 const props = manifest.contributes.configuration.properties as Record<string, { default: unknown }>;
@@ -25,6 +25,7 @@ describe('defaults: one table (src/defaults.ts)', () => {
       'completions.scope': completions.scope, 'completions.maxChars': completions.maxChars,
       'completions.threshold': completions.threshold, 'completions.alternatives': completions.explicitAlternatives,
       'completions.debounceMs': completions.debounceMs,
+      saveIntervalSeconds: DEFAULTS.intervals.editorSaveSeconds,
     };
     for (const [key, value] of Object.entries(expected)) assert.equal(setting(key), value, `lstmLens.${key}`);
   });
@@ -38,5 +39,18 @@ describe('defaults: one table (src/defaults.ts)', () => {
     const short = intervalsFor(6_000);
     for (const [k, v] of Object.entries(short)) assert.ok(v < 6_000 / 2, `${k} ${v} ms fits twice into a 6 s run`);
     assert.ok(short.progressEveryMs >= 200 && short.evalEveryMs >= 1_000, 'floors keep the overhead small');
+  });
+
+  it('lstmLens.saveIntervalSeconds: 0 saves as the budget gives, other values as asked, never under the floor', () => {
+    const floor = DEFAULTS.intervals.minSaveSeconds;
+    assert.equal(props['lstmLens.saveIntervalSeconds'] && (props['lstmLens.saveIntervalSeconds'] as { minimum?: number }).minimum, 0);
+    for (const budget of [3_000, 6_000, 15 * 60_000]) {
+      assert.equal(saveEveryMsFor(budget, 0), intervalsFor(budget).saveEveryMs);
+      assert.equal(saveEveryMsFor(budget, Number.NaN), intervalsFor(budget).saveEveryMs);
+    }
+    assert.equal(saveEveryMsFor(6_000, 600), 600_000);
+    assert.equal(saveEveryMsFor(6_000, 2.5), 2_500);
+    assert.equal(saveEveryMsFor(6_000, 0.001), floor * 1000, 'at least the floor');
+    assert.ok(floor > 0 && floor <= 1);
   });
 });

@@ -8,10 +8,7 @@ export const EXTENSION_ID = 'lstm-lens.lstm-lens';
 export async function getApi(): Promise<LstmLensApi> {
   const ext = vscode.extensions.getExtension<LstmLensApi>(EXTENSION_ID);
   if (!ext) throw new Error(`extension ${EXTENSION_ID} is not loaded`);
-  const api = await ext.activate();
-  // the intervals a run's budget gives (a suite that shortened them gets them back here)
-  api.commands.timings = {};
-  return api;
+  return ext.activate();
 }
 
 export async function waitFor<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
@@ -47,7 +44,8 @@ export async function ensureTrainedModel(api: LstmLensApi): Promise<void> {
     (await api.commands.loadStoredModel()) !== undefined;
   if (trained) return;
   await vscode.commands.executeCommand('lstmLens.train');
-  if (api.commands.lastOutcome?.kind !== 'done' || !api.store.exists()) throw new Error(`could not train a model: ${JSON.stringify(api.commands.lastOutcome)}`);
+  const outcome = await api.commands.whenIdle();
+  if (outcome?.kind !== 'done' || !api.store.exists()) throw new Error(`could not train a model: ${JSON.stringify(outcome)}`);
 }
 
 /** The workspace values of some settings now, and a function that puts them back (the fixture's

@@ -13,7 +13,7 @@ import * as vscode from 'vscode';
 
 import type { LoadedInfo } from '../../complete/protocol';
 import { fileHeader } from '../../corpus/build';
-import { CompletionClient, CompletionReply, LoadOutcome } from './client';
+import { CompletionClient, LoadOutcome } from './client';
 import { readCompletionSettings } from '../settings';
 import { CompletionStatus } from './status';
 import type { ModelStore } from '../../model-files/model-store';
@@ -37,8 +37,6 @@ export interface CompletionsDeps {
 export class Completions implements vscode.Disposable, vscode.InlineCompletionItemProvider {
   readonly client: CompletionClient;
   readonly status = new CompletionStatus();
-  /** The last reply from the worker (for tests and the output channel). */
-  lastReply: CompletionReply | undefined;
   private readonly disposables: vscode.Disposable[] = [];
   private signature: string | undefined;      // model + n-gram files as last loaded ('' = none)
   private checkedAt = 0;
@@ -123,7 +121,6 @@ export class Completions implements vscode.Disposable, vscode.InlineCompletionIt
       const decode = { ...settings.decode, alternatives: explicit ? settings.explicitAlternatives : 1 };
       const reply = await this.client.complete(uri, doc.version, length, doc.offsetAt(position), decode, token);
       if (!reply || token.isCancellationRequested) return undefined;
-      this.lastReply = reply;
       if (reply.reason === 'error') this.deps.notify.trace(`completion failed: ${reply.message}`);
       if (reply.items.length === 0) return undefined;
       const range = new vscode.Range(position, position);

@@ -3,7 +3,7 @@
 // workspace is trusted, no run is going on, a model exists) and answers with one clear message.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { intervalsFor } from '../../defaults';
+import { intervalsFor, saveEveryMsFor } from '../../defaults';
 import type { TrainJob } from '../../training/protocol';
 import { bpc, compact, plural } from '../format';
 import { failureMessage } from './failures';
@@ -14,12 +14,7 @@ import type { TrainingController, RunOutcome, CorpusMessage, StartedMessage } fr
 import type { TrainingPanel } from './panel';
 import type { TrainingUi } from './ui';
 
-/** Intervals of a run (progress, evaluation, samples, saves); intervalsFor(budget) when not set. */
-export type CommandTimings = Partial<ReturnType<typeof intervalsFor>>;
-
 export class TrainingCommands {
-  /** The outcome of the last run (tests wait on it). */
-  lastOutcome: RunOutcome | undefined;
   private runDone: Promise<RunOutcome | undefined> = Promise.resolve(undefined);
   /** The stored model as last read. */
   model: ModelSummary | undefined;
@@ -30,11 +25,10 @@ export class TrainingCommands {
     private readonly ui: TrainingUi,
     private readonly panel: TrainingPanel,
     private readonly notify: Notifier,
-    /** Read by the extension-host tests, which set short intervals (a seam still to be removed). */
-    public timings: CommandTimings = {},
   ) {}
 
-  /** Resolves when the current run (if any) has ended and its outcome was handled. */
+  /** Resolves when the current run (if any) has ended and its outcome was handled, with that
+   *  outcome: the last run's when none is going on, undefined before the first run in this window. */
   whenIdle(): Promise<RunOutcome | undefined> {
     return this.runDone;
   }
@@ -234,7 +228,8 @@ export class TrainingCommands {
     const s = readTrainingSettings();
     const budgetMs = resume && this.controller.remainingMs > 5_000 ? this.controller.remainingMs : s.budgetMs;
     const job: TrainJob = {
-      kind: 'train', corpus: { ...s.corpus, roots }, settings: s.run, checkpointPath: this.store.modelPath!, budgetMs, ...intervalsFor(budgetMs), ...this.timings,
+      kind: 'train', corpus: { ...s.corpus, roots }, settings: s.run, checkpointPath: this.store.modelPath!, budgetMs, ...intervalsFor(budgetMs),
+      saveEveryMs: saveEveryMsFor(budgetMs, s.saveIntervalSeconds),
     };
     const outcome = this.controller.start(job);
     this.runDone = outcome.then((o) => this.finish(o), () => undefined);
@@ -282,7 +277,6 @@ export class TrainingCommands {
 
   /** Tells the user how the run ended, exactly once, and re-reads the stored model. */
   private async finish(o: RunOutcome): Promise<RunOutcome> {
-    this.lastOutcome = o;
     switch (o.kind) {
       case 'done': {
         await this.loadStoredModel({ keepHistory: true });

@@ -16,7 +16,7 @@ describe('Train on Workspace', () => {
       () => api.controller.current?.progress && /LSTM: training/.test(api.statusBarItem.text) && api.statusBarItem.text, 30_000);
     assert.match(seen, /LSTM: training · (val –|\d+\.\d\d bpc) · [\d.]+k? ch\/s · \d+:\d\d left/);
     await run;
-    const outcome = api.commands.lastOutcome;
+    const outcome = await api.commands.whenIdle();
     assert.equal(outcome?.kind, 'done', JSON.stringify(outcome));
     assert.equal(outcome.kind === 'done' && outcome.reason, 'budget');
 

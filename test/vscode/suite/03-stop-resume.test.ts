@@ -14,7 +14,7 @@ describe('Stop and Resume Training', () => {
     const from = api.messages.length;
     await vscode.commands.executeCommand('lstmLens.stop');
     await run;
-    const o = api.commands.lastOutcome;
+    const o = await api.commands.whenIdle();
     assert.ok(o && o.kind === 'done' && o.reason === 'stopped', JSON.stringify(o));
     assert.ok(api.controller.remainingMs > 0, 'the unused budget is kept for Resume');
     assert.match(api.statusBarItem.text, /LSTM: stopped/);

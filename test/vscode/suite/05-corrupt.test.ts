@@ -40,7 +40,7 @@ describe('a corrupted stored model', () => {
     assert.equal(fs.existsSync(file), false);
     // "Start Over": with the bad file out of the way, training starts from scratch
     await vscode.commands.executeCommand('lstmLens.train');
-    assert.equal(api.commands.lastOutcome?.kind, 'done');
+    assert.equal((await api.commands.whenIdle())?.kind, 'done');
     assert.ok(api.store.exists());
   });
 });

@@ -33,11 +33,10 @@ function tempFiles(dir: string): string[] {
 
 describe('training runs at their edges', () => {
   let restore: (() => Promise<void>)[] = [];
-  before(() => { restore = [keepWorkspaceSettings('lstmLens', ['hiddenSize', 'timeBudgetMinutes']), keepWorkspaceSettings('files', ['exclude'])]; });
+  before(() => { restore = [keepWorkspaceSettings('lstmLens', ['hiddenSize', 'timeBudgetMinutes', 'saveIntervalSeconds']), keepWorkspaceSettings('files', ['exclude'])]; });
   afterEach(async () => { for (const r of restore) await r(); });
   after(async () => {
-    const api = await getApi();   // getApi puts the suites' short timings back
-    await clean(api);
+    await clean(await getApi());
   });
 
   it('Reset and Import pressed while training refuse with one message each and leave the run and its files alone', async () => {
@@ -59,7 +58,7 @@ describe('training runs at their edges', () => {
       assert.ok(api.store.exists(), 'the run\'s saved model is still there');
       await vscode.commands.executeCommand('lstmLens.stop');
       await run;
-      const o = api.commands.lastOutcome;
+      const o = await api.commands.whenIdle();
       assert.ok(o?.kind === 'done', JSON.stringify(o));
       const ck = loadCheckpoint(api.store.modelPath!);
       assert.equal(ck.training.steps, o.step, 'the stored model is the run\'s, not the imported one');
@@ -73,12 +72,16 @@ describe('training runs at their edges', () => {
     const api = await getApi();
     await clean(api);
     await config().update('timeBudgetMinutes', 0.05, WS);   // 3 s, the least the setting allows
-    api.commands.timings = { ...api.commands.timings, progressEveryMs: 40 };
     try {
       const from = api.messages.length;
+      // each progress report says how much of the budget is left: Stop is asked when it runs out
+      // (a timer set again at every report, so the last one before the end sets it)
       let stopAsked: Thenable<unknown> | undefined;
+      let timer: ReturnType<typeof setTimeout> | undefined;
       const onProgress = (p: ProgressMessage) => {
-        if (!stopAsked && p.etaMs !== undefined && p.etaMs <= 100) stopAsked = vscode.commands.executeCommand('lstmLens.stop');
+        if (stopAsked || p.etaMs === undefined) return;
+        clearTimeout(timer);
+        timer = setTimeout(() => { stopAsked ??= vscode.commands.executeCommand('lstmLens.stop'); }, Math.max(0, p.etaMs - 10));
       };
       api.controller.on('progress', onProgress);
       try {
@@ -87,9 +90,10 @@ describe('training runs at their edges', () => {
         await stopAsked;
       } finally {
         api.controller.off('progress', onProgress);
+        clearTimeout(timer);
       }
       await api.commands.whenIdle();
-      const o = api.commands.lastOutcome;
+      const o = await api.commands.whenIdle();
       assert.ok(o?.kind === 'done' && (o.reason === 'budget' || o.reason === 'stopped'), JSON.stringify(o));
       const msgs = messagesSince(api, from).filter((m) => !/is training on \d+ files/.test(m));
       assert.equal(msgs.filter((m) => ENDINGS.test(m)).length, 1, msgs.join('\n'));
@@ -107,17 +111,17 @@ describe('training runs at their edges', () => {
   it('Stop during a save: the model and its optimizer state on disk are whole and agree, and Resume takes them', async () => {
     const api = await getApi();
     await clean(api);
-    api.commands.timings = { ...api.commands.timings, saveEveryMs: 1 };   // a save after every step
+    await config().update('saveIntervalSeconds', 0.1, WS);   // the least the setting takes: a save every few steps
     const { run } = await runUntil(api, 'a few saves', () => (api.controller.current?.lastSave?.step ?? 0) >= 5);
     await vscode.commands.executeCommand('lstmLens.stop');
     await run;
-    const o = api.commands.lastOutcome;
+    const o = await api.commands.whenIdle();
     assert.ok(o?.kind === 'done' && o.reason === 'stopped', JSON.stringify(o));
     const dir = api.store.dir!;
     assert.deepEqual(tempFiles(dir), [], 'no write was left half done');
     const ck = loadCheckpoint(api.store.modelPath!);
     assert.equal(ck.training.steps, o.step);
-    await getApi();   // the usual timings again
+    await restore[0]();   // the usual save interval again
     const from = api.messages.length;
     let started: StartedMessage | undefined;
     api.controller.once('started', (m: StartedMessage) => { started = m; });
@@ -135,7 +139,7 @@ describe('training runs at their edges', () => {
     await clean(api);
     const { run: first } = await runUntil(api, 'a few steps', () => (api.controller.current?.progress?.step ?? 0) >= 3);
     await vscode.commands.executeCommand('lstmLens.stop');
-    const stopped = api.commands.lastOutcome;
+    const stopped = await api.commands.whenIdle();
     assert.ok(stopped?.kind === 'done' && stopped.reason === 'stopped');
     const from = api.messages.length;
     let started: StartedMessage | undefined;
@@ -147,7 +151,7 @@ describe('training runs at their edges', () => {
     assert.equal(started!.step, stopped.step);
     await vscode.commands.executeCommand('lstmLens.stop');
     await Promise.all([first, second]);
-    const o = api.commands.lastOutcome;
+    const o = await api.commands.whenIdle();
     assert.ok(o?.kind === 'done' && o.step >= stopped.step, JSON.stringify(o));
     assert.equal(loadCheckpoint(api.store.modelPath!).training.steps, o.step);
   });
@@ -190,7 +194,7 @@ describe('training runs at their edges', () => {
     api.controller.once('started', (m: StartedMessage) => { fresh = m; });
     await vscode.commands.executeCommand('lstmLens.train');
     assert.equal(fresh!.config.hidden, 16);
-    assert.equal(api.commands.lastOutcome?.kind, 'done');
+    assert.equal((await api.commands.whenIdle())?.kind, 'done');
     assert.equal(loadCheckpoint(api.store.modelPath!).config.hidden, 16);
   });
 
@@ -210,7 +214,7 @@ describe('training runs at their edges', () => {
     const from = api.messages.length;
     await trainer.worker.terminate();   // killed: no stop message, no final save
     await run!;
-    const o = api.commands.lastOutcome;
+    const o = await api.commands.whenIdle();
     assert.ok(o?.kind === 'crashed', JSON.stringify(o));
     assert.match(messagesSince(api, from).join('\n'), /training worker stopped unexpectedly .* The last saved model \(step \d+\) is kept\./);
     const onDisk = loadCheckpoint(api.store.modelPath!).training.steps;
@@ -225,7 +229,7 @@ describe('training runs at their edges', () => {
     await resumed;
     assert.equal(started!.resumed, true);
     assert.equal(started!.step, onDisk);
-    const after = api.commands.lastOutcome;
+    const after = await api.commands.whenIdle();
     assert.ok(after?.kind === 'done' && after.step > onDisk, JSON.stringify(after));
   });
 

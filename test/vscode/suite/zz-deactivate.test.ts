@@ -12,10 +12,11 @@ describe('VS Code closing mid-training', () => {
   it('deactivate saves the model of the run and ends it', async () => {
     const api = await getApi();
     await clean(api);
-    const restore = keepWorkspaceSettings('lstmLens', ['timeBudgetMinutes']);
+    const restore = keepWorkspaceSettings('lstmLens', ['timeBudgetMinutes', 'saveIntervalSeconds']);
     await vscode.workspace.getConfiguration('lstmLens').update('timeBudgetMinutes', 1, vscode.ConfigurationTarget.Workspace);
+    // no periodic save in this run: a save every 10 minutes
+    await vscode.workspace.getConfiguration('lstmLens').update('saveIntervalSeconds', 600, vscode.ConfigurationTarget.Workspace);
     try {
-      api.commands.timings = { ...api.commands.timings, saveEveryMs: 10 * 60_000 };   // no periodic save in this run
       const run = vscode.commands.executeCommand('lstmLens.train');
       const step = await waitFor('a few training steps', () => (api.controller.current?.progress?.step ?? 0) >= 5 && api.controller.current!.progress!.step, 30_000);
       assert.equal(api.store.exists(), false, 'nothing saved yet');

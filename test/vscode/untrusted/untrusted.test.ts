@@ -56,7 +56,7 @@ describe('an untrusted workspace', () => {
     const api = await getApi();
     await assertRefused('lstmLens.train', REFUSES_TRAINING);
     assert.equal(api.store.exists(), false);
-    assert.equal(api.commands.lastOutcome, undefined, 'no run ended either');
+    assert.equal(await api.commands.whenIdle(), undefined, 'no run ended either');
   });
 
   it('Import Model refuses with one message and writes nothing', async () => {
