@@ -22,7 +22,8 @@ export interface LstmLensApi {
   readonly commands: TrainingCommands;
   readonly history: TrainingHistory;
   readonly panel: TrainingPanel;
-  readonly messages: Notifier['log'];
+  /** The last messages shown to the user (notifications), oldest first; read-only. */
+  readonly messages: Notifier['shown'];
   readonly statusBarItem: vscode.StatusBarItem;
   readonly cellsPanel: CellsPanel;
   readonly completions: Completions;
@@ -65,7 +66,7 @@ export function activate(context: vscode.ExtensionContext): LstmLensApi {
   // The stored model of this workspace: read (and checked) once at startup.
   void commands.loadStoredModel();
 
-  return { store, controller, commands, history, panel, messages: notify.log, statusBarItem: statusBar.item, cellsPanel, completions };
+  return { store, controller, commands, history, panel, messages: notify.shown, statusBarItem: statusBar.item, cellsPanel, completions };
 }
 
 /** VS Code closing mid-training: ask the worker to save and end (the last periodic save is on disk either way). */

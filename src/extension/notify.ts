@@ -1,7 +1,8 @@
-// Messages to the user. Each one also goes to the "LSTM Lens" output channel and to a short
-// in-memory log that the extension-host tests read (a notification's text cannot be read back
-// through the VS Code API). Buttons resolve later or never: callers must not await a message
-// on a path that has to finish (tests and closing windows never click).
+// Messages to the user. Each one also goes to the "LSTM Lens" output channel and to the list of
+// the last messages shown, which the extension's API gives read-only (api.messages: VS Code's API
+// cannot read a notification's text back, so this is how another extension or a test learns
+// what the user was told). Buttons resolve later or never: callers must not await a message on
+// a path that has to finish (tests and closing windows never click).
 import * as vscode from 'vscode';
 
 export type Level = 'info' | 'warning' | 'error';
@@ -10,7 +11,12 @@ export interface LoggedMessage { level: Level; text: string; time: number }
 
 export class Notifier implements vscode.Disposable {
   readonly channel = vscode.window.createOutputChannel('LSTM Lens');
-  readonly log: LoggedMessage[] = [];
+  private readonly recent: LoggedMessage[] = [];
+
+  /** The last 200 messages shown to the user, oldest first (the API's `messages`). */
+  get shown(): readonly LoggedMessage[] {
+    return this.recent;
+  }
 
   info(text: string, ...buttons: string[]): Thenable<string | undefined> {
     return this.show('info', text, buttons);
@@ -34,8 +40,8 @@ export class Notifier implements vscode.Disposable {
   }
 
   private show(level: Level, text: string, buttons: string[]): Thenable<string | undefined> {
-    this.log.push({ level, text, time: Date.now() });
-    if (this.log.length > 200) this.log.shift();
+    this.recent.push({ level, text, time: Date.now() });
+    if (this.recent.length > 200) this.recent.shift();
     this.trace(`${level}: ${text}`);
     const fn = level === 'info' ? vscode.window.showInformationMessage
       : level === 'warning' ? vscode.window.showWarningMessage : vscode.window.showErrorMessage;
