@@ -1,7 +1,7 @@
 // Folders -> the text files worth training on, each checked and read once, in path order.
 import { createHash } from 'node:crypto';
 import { countCodePoints, decodeUtf8, hasNulByte, looksMinified } from './filters';
-import { ReadHooks, readFileStable } from './read-file';
+import { readFileStable } from './read-file';
 import { NoUsableTextError, SkipCounts, countSkip, describeSkips } from './skips';
 import { abortError, listCandidates } from './walk';
 
@@ -37,8 +37,6 @@ export interface CollectOptions {
   extraIgnore?: string[];
   onProgress?: (p: CorpusProgress) => void;
   signal?: AbortSignal;
-  /** tests only: see read-file.ts */
-  readHooks?: ReadHooks;
 }
 
 /**
@@ -68,7 +66,7 @@ export async function collectCorpus(roots: string[], opts: CollectOptions = {}):
     if (opts.signal?.aborted) throw abortError();
     const { absPath, relPath } = candidates[i];
     opts.onProgress?.({ phase: 'reading', done: i, total: candidates.length, relPath });
-    const r = await readFileStable(absPath, { maxFileBytes, remainingBytes: maxTotalBytes - totalBytes }, opts.readHooks);
+    const r = await readFileStable(absPath, { maxFileBytes, remainingBytes: maxTotalBytes - totalBytes });
     if (!r.ok) { countSkip(skipped, r.reason, relPath); continue; }
     const bytes = r.bytes;
     if (bytes.length === 0) { countSkip(skipped, 'empty', relPath); continue; }

@@ -13,12 +13,7 @@ export interface ReadLimits {
   remainingBytes: number;
 }
 
-/** For tests: run between reading the bytes and the final checks, to simulate a concurrent writer. */
-export interface ReadHooks {
-  afterRead?: (absPath: string) => void | Promise<void>;
-}
-
-export async function readFileStable(absPath: string, limits: ReadLimits, hooks: ReadHooks = {}): Promise<ReadResult> {
+export async function readFileStable(absPath: string, limits: ReadLimits): Promise<ReadResult> {
   let before: fs.Stats;
   try {
     before = await fs.promises.stat(absPath);
@@ -49,7 +44,6 @@ export async function readFileStable(absPath: string, limits: ReadLimits, hooks:
       got += bytesRead;
       if (got === buf.length) break;
     }
-    await hooks.afterRead?.(absPath);
 
     const afterOpen = await handle.stat();
     let afterPath: fs.Stats;

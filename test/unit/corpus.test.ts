@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { spawnSync } from 'node:child_process';
+import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
@@ -22,6 +22,24 @@ function writeTree(root: string, tree: Record<string, string | Buffer>): void {
 
 const paths = (c: CorpusFiles) => c.files.map((f) => f.relPath);
 const skipCounts = (c: CorpusFiles) => Object.fromEntries(Object.entries(c.skipped).map(([k, v]) => [k, v!.count]));
+
+/** A node process running `body` (with fs and sleep(ms)), racing the reads of the test. */
+function startWriter(body: string): ChildProcess {
+  const script = `const fs = require('node:fs'); const cell = new Int32Array(new SharedArrayBuffer(4));
+    const sleep = (ms) => Atomics.wait(cell, 0, 0, ms); ${body}`;
+  return spawn(process.execPath, ['-e', script], { stdio: 'ignore' });
+}
+
+async function waitForFile(p: string, ok: (text: string) => boolean): Promise<void> {
+  const end = Date.now() + 30_000;
+  for (;;) {
+    let t: string | undefined;
+    try { t = fs.readFileSync(p, 'utf8'); } catch { /* between versions */ }
+    if (t !== undefined && ok(t)) return;
+    if (Date.now() > end) throw new Error(`the writer did not start writing ${p}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
 
 let tmp: string;
 beforeEach(() => { tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lstm-lens-corpus-')); });
@@ -118,20 +136,83 @@ describe('collectCorpus', () => {
     await assert.rejects(collectCorpus([path.join(tmp, 'missing')]), { message: `There is no file or folder at ${path.join(tmp, 'missing')}.` });
   });
 
-  it('skips a file that vanishes after listing, and one that changes while being read', async () => {
-    writeTree(tmp, { 'a.ts': 'a\n', 'gone.ts': 'soon gone\n', 'grows.ts': 'grows\n', 'z.ts': 'z\n' });
+  it('skips a file that vanishes after listing', async () => {
+    writeTree(tmp, { 'a.ts': 'a\n', 'gone.ts': 'soon gone\n', 'z.ts': 'z\n' });
     const c = await collectCorpus([tmp], {
       onProgress: (p) => { if (p.phase === 'listed') fs.unlinkSync(path.join(tmp, 'gone.ts')); },
-      readHooks: { afterRead: (abs) => { if (abs.endsWith('grows.ts')) fs.appendFileSync(abs, 'more\n'); } },
     });
     assert.deepEqual(paths(c), ['a.ts', 'z.ts']);
-    assert.deepEqual(skipCounts(c), { vanished: 1, changed: 1 });
-    // the reader itself, for a file replaced by another between stat and the final check
+    assert.deepEqual(skipCounts(c), { vanished: 1 });
+  });
+
+  it('reads a file another process keeps appending to: whole as it was at one moment, or skipped as changed', async function () {
+    this.timeout(120_000);
+    writeTree(tmp, { 'a.ts': 'a\n', 'grows.ts': '', 'z.ts': 'z\n' });
+    const grows = path.join(tmp, 'grows.ts');
+    // the writer appends lines "0\n", "1\n", … with pauses of 0-2 ms: a read sees some whole number of them
+    const writer = startWriter(`const fd = fs.openSync(${JSON.stringify(grows)}, 'a');
+      for (let n = 0; n < 100000; n++) { fs.writeSync(fd, n + '\\n'); sleep(Math.random() * 2); }`);
+    try {
+      await waitForFile(grows, (t) => t.length > 0);
+      const whole = (t: string) => t === Array.from({ length: t.split('\n').length - 1 }, (_, i) => `${i}\n`).join('');
+      const seen = { ok: 0, changed: 0 };
+      // the reader, many times, until it has both read the file whole and caught it changing
+      for (let i = 0; i < 20_000 && (i < 300 || !seen.ok || !seen.changed); i++) {
+        const r = await readFileStable(grows, { maxFileBytes: 1e7, remainingBytes: 1e7 });
+        if (r.ok) {
+          assert.ok(whole(r.bytes.toString()), `read ${i} is whole: ${JSON.stringify(r.bytes.toString().slice(-20))}`);
+          seen.ok++;
+        } else {
+          assert.equal(r.reason, 'changed');
+          seen.changed++;
+        }
+      }
+      assert.ok(seen.ok > 0 && seen.changed > 0, JSON.stringify(seen));
+      // and collecting the folder: the growing file is in the corpus whole, or skipped as changed
+      let skipped = 0;
+      for (let i = 0; i < 2_000 && (i < 20 || !skipped); i++) {
+        const c = await collectCorpus([tmp]);
+        const g = c.files.find((f) => f.relPath === 'grows.ts');
+        if (g) {
+          assert.ok(whole(g.text));
+          assert.deepEqual(paths(c), ['a.ts', 'grows.ts', 'z.ts']);
+          assert.deepEqual(skipCounts(c), {});
+        } else {
+          assert.deepEqual(paths(c), ['a.ts', 'z.ts']);
+          assert.deepEqual(skipCounts(c), { changed: 1 });
+          skipped++;
+        }
+      }
+      assert.ok(skipped > 0, 'a collection caught the file changing');
+    } finally {
+      writer.kill();
+    }
+  });
+
+  it('reads a file another process keeps replacing (a new file renamed over it): one version whole, or skipped as changed', async function () {
+    this.timeout(120_000);
     const p = path.join(tmp, 'a.ts');
-    const r = await readFileStable(p, { maxFileBytes: 1e6, remainingBytes: 1e6 }, {
-      afterRead: () => { fs.unlinkSync(p); fs.writeFileSync(p, 'a\n'); },
-    });
-    assert.deepEqual(r, { ok: false, reason: 'changed' });
+    fs.writeFileSync(p, 'first\n');
+    // versions of different sizes, each written whole to a new file and renamed over the old one
+    const writer = startWriter(`const p = ${JSON.stringify(p)};
+      for (let n = 0; n < 200000; n++) { fs.writeFileSync(p + '.new', n % 2 ? 'a\\n' : 'bb\\n'); fs.renameSync(p + '.new', p); sleep(Math.random() * 2); }`);
+    try {
+      await waitForFile(p, (t) => t !== 'first\n');
+      const seen = { ok: 0, changed: 0 };
+      for (let i = 0; i < 20_000 && (i < 300 || !seen.ok || !seen.changed); i++) {
+        const r = await readFileStable(p, { maxFileBytes: 1e6, remainingBytes: 1e6 });
+        if (r.ok) {
+          assert.ok(['a\n', 'bb\n'].includes(r.bytes.toString()), JSON.stringify(r.bytes.toString()));
+          seen.ok++;
+        } else {
+          assert.ok(r.reason === 'changed' || r.reason === 'vanished', r.reason);
+          seen.changed++;
+        }
+      }
+      assert.ok(seen.ok > 0 && seen.changed > 0, JSON.stringify(seen));
+    } finally {
+      writer.kill();
+    }
   });
 
   it('skips unreadable files and folders (as an unprivileged user when the tests run as root)', async function () {
