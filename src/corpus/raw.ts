@@ -1,20 +1,24 @@
 // The CLI's --raw: each file verbatim as its own text stream: no content filters, no headers, no
 // split. A folder stands for its files (ignore rules apply, as they do for the corpus), in path order.
 import * as fs from 'node:fs';
-import { DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_TOTAL_BYTES } from './collect';
 import { readFileStable, ReadLimits } from './read-file';
 import { SkipCounts, SkipReason } from './skips';
 import { listCandidates } from './walk';
 
+/** --raw text read at most, in one file or in all: a whole corpus file (a benchmark's train.txt)
+ *  is one raw stream, so the corpus's 1 MiB per-file cap does not apply; this bounds memory (the
+ *  same as the editor's largest lstmLens.maxCorpusMB). */
+export const RAW_MAX_BYTES = 512 * (1 << 20);
+
 /**
  * One string per file, in the order given (a folder's files in path order): the bytes as UTF-8,
  * BOM kept, invalid sequences as U+FFFD. Read as the corpus reads (read-file.ts: regular files
- * only, so a FIFO or a link to /dev/zero is refused, not read forever) and within its caps: a
- * file named here that does not fit is an error, not a skip, since it was asked for.
+ * only, so a FIFO or a link to /dev/zero is refused, not read forever) and within RAW_MAX_BYTES in
+ * all: a file named here that does not fit is an error, not a skip, since it was asked for.
  */
 export async function readRawStreams(paths: string[]): Promise<string[]> {
   const out: string[] = [];
-  const limits: ReadLimits = { maxFileBytes: DEFAULT_MAX_FILE_BYTES, remainingBytes: DEFAULT_MAX_TOTAL_BYTES };
+  const limits: ReadLimits = { maxFileBytes: RAW_MAX_BYTES, remainingBytes: RAW_MAX_BYTES };
   for (const p of paths) {
     let st: fs.Stats;
     try {
@@ -48,7 +52,7 @@ function refusal(p: string, reason: SkipReason, limits: ReadLimits): string {
   switch (reason) {
     case 'notRegular': return `Cannot read ${p}: it is not a regular file (a named pipe, a device or a socket).`;
     case 'huge': return `Cannot read ${p}: it is larger than ${mb(limits.maxFileBytes)}, the most LSTM Lens reads of one file.`;
-    case 'overBudget': return `Cannot read ${p}: the files given take more than ${mb(DEFAULT_MAX_TOTAL_BYTES)}, the most LSTM Lens reads in all.`;
+    case 'overBudget': return `Cannot read ${p}: the files given take more than ${mb(RAW_MAX_BYTES)}, the most LSTM Lens reads in all.`;
     case 'vanished': return `Cannot read ${p}: it is gone.`;
     case 'changed': return `Cannot read ${p}: it changed while it was being read.`;
     case 'symlinkLoop': return `Cannot read ${p}: it is a symbolic link that loops.`;

@@ -108,14 +108,20 @@ describe('lstm-lens CLI: hostile paths and files', function () {
       }
     });
 
-    it('a --raw file over the corpus\'s per-file cap is refused, not read', function () {
+    it('a --raw file over the raw cap (512 MiB) is refused, not read; a corpus file of a few MiB is read', function () {
       const big = join(dir, 'big.txt');
       writeFileSync(big, 'x');
       execFileSync('truncate', ['-s', '5G', big]);   // sparse: 5 GB that take no disk
       const r = run(['eval', '--model', model, '--raw', big], { timeoutMs: 10_000 });
       assert.equal(r.code, 1, r.stderr);
       assertOneSentence(r.stderr);
-      assert.match(r.stderr, /larger than 1 MiB, the most LSTM Lens reads of one file\./);
+      assert.match(r.stderr, /larger than 512 MiB, the most LSTM Lens reads of one file\./);
+      // a benchmark's train.txt is one raw stream of several MiB
+      const corpus = join(dir, 'train.txt');
+      writeFileSync(corpus, 'function f(a) { return a + 1; }\n'.repeat(100_000));   // 3.2 MB
+      const ok = run(['eval', '--model', model, '--raw', corpus, '--json'], { timeoutMs: 60_000 });
+      assert.equal(ok.code, 0, ok.stderr);
+      assert.equal(JSON.parse(ok.stdout).chars, 3_200_000 - 1);
     });
 
     it('a checkpoint larger than the largest model is refused by its size', function () {

@@ -24,10 +24,10 @@ describe('a multi-root workspace (training worker)', function () {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lstm-lens-multiroot-'));
     const out = path.join(tmp, 'dist');
     await esbuild.build({
-      entryPoints: { 'train-worker': path.join(ROOT, 'src/worker/train-worker.ts'), 'grad-worker': path.join(ROOT, 'src/worker/grad-worker.ts') },
+      entryPoints: { 'training-worker': path.join(ROOT, 'src/training/worker.ts'), 'grad-worker': path.join(ROOT, 'src/training/grad-worker.ts') },
       outdir: out, bundle: true, platform: 'node', target: 'node20', format: 'cjs', logLevel: 'error',
     });
-    workerPath = path.join(out, 'train-worker.js');
+    workerPath = path.join(out, 'training-worker.js');
   });
   after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 

@@ -208,7 +208,7 @@ describe('training runs at their edges', () => {
     } finally {
       watch.restore();
     }
-    const trainer = watch.workers.find((w) => /train-worker\.js$/.test(w.file) && !w.exited);
+    const trainer = watch.workers.find((w) => /training-worker\.js$/.test(w.file) && !w.exited);
     assert.ok(trainer, `the training worker was seen: ${watch.workers.map((w) => w.file).join(', ')}`);
     const saved = api.controller.current!.lastSave!.step;
     const from = api.messages.length;

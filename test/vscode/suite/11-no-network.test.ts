@@ -116,8 +116,8 @@ describe('nothing leaves the machine (extension host and its workers)', () => {
     }
 
     const seen = watch.workers.map((w) => path.basename(w.file));
-    for (const w of ['train-worker.js', 'complete-worker.js', 'infer-worker.js']) assert.ok(seen.includes(w), `${w} ran under the guard: ${seen.join(', ')}`);
-    assert.ok(seen.filter((w) => w === 'train-worker.js').length >= 2, 'the sampling worker too');
+    for (const w of ['training-worker.js', 'completion-worker.js', 'cells-worker.js']) assert.ok(seen.includes(w), `${w} ran under the guard: ${seen.join(', ')}`);
+    assert.ok(seen.filter((w) => w === 'training-worker.js').length >= 2, 'the sampling worker too');
     const loadedIn = lines(`${log}.threads`).filter((t) => !t.mainThread).length;
     assert.ok(loadedIn >= watch.workers.length + 1, `the guard loaded in ${loadedIn} worker threads (${watch.workers.length} started here, and the gradient workers inside them)`);
     assert.deepEqual(lines(log), [], 'no outbound connection was tried');
