@@ -103,7 +103,7 @@ export class TrainingCommands {
     return true;
   }
 
-  /** Opens an untitled editor with a sample; returns its text (tests use it). */
+  /** Opens an untitled editor with a sample; returns its text (the result of executeCommand). */
   async generateSample(args?: { length?: number; temperature?: number }): Promise<string | undefined> {
     const length = args?.length ?? 600, temperature = args?.temperature ?? 0.8;
     let text: string;
