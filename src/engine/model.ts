@@ -18,6 +18,12 @@ import type { Kernels } from './kernels';
 import { ParamLayout, paramLayout, view } from './params';
 import type { Rng } from './rng';
 
+/** Departures from PyTorch's default initialisation. */
+export interface ParamInit {
+  /** LSTM only: the forget gates' bias (b_ih + b_hh), so that a new cell keeps its state at first. */
+  forgetBias?: number;
+}
+
 export interface RecurrentState { h: Float32Array; c: Float32Array }   // each (L, B, H), from kernels.alloc
 
 interface LayerParams { wih: Float32Array; whh: Float32Array; bih: Float32Array; bhh: Float32Array }
@@ -102,10 +108,23 @@ export class CharRNN {
     this.dhg = config.cell === 'gru' ? K.alloc(TB * GH) : null;
   }
 
-  /** PyTorch's default: every tensor U(-1/sqrt(H), 1/sqrt(H)) (nn.Linear's bound is 1/sqrt(in) = the same). */
-  initParams(rng: Rng): void {
+  /** PyTorch's default: every tensor U(-1/sqrt(H), 1/sqrt(H)) (nn.Linear's bound is 1/sqrt(in) = the same);
+   *  `init` departs from it where asked (the forget-gate bias).  */
+  initParams(rng: Rng, init: ParamInit = {}): void {
     const k = 1 / Math.sqrt(this.H);
     for (let i = 0; i < this.params.length; i++) this.params[i] = rng.uniform(-k, k);
+    if (init.forgetBias !== undefined && this.config.cell === 'lstm') this.setForgetBias(init.forgetBias);
+  }
+
+  /** LSTM gates stack as i,f,g,o (PyTorch), so the forget gate is rows [H, 2H) of each bias:
+   *  b_ih's rows hold the value and b_hh's rows 0, so that their sum, the bias the gate sees,
+   *  is exactly `value` (still a plain torch.nn.LSTM: only the numbers differ). */
+  private setForgetBias(value: number): void {
+    const H = this.H;
+    for (const layer of this.p) {
+      layer.bih.fill(value, H, 2 * H);   // (4H): i [0,H) f [H,2H) g [2H,3H) o [3H,4H)
+      layer.bhh.fill(0, H, 2 * H);
+    }
   }
 
   newState(B: number): RecurrentState {

@@ -11,6 +11,7 @@ import { DEFAULT_TRAIN, ModelConfig, TrainConfig } from '../engine/config';
 import type { Kernels } from '../engine/kernels';
 import { CharRNN } from '../engine/model';
 import { Rng } from '../engine/rng';
+import { DEFAULTS } from '../defaults';
 import { LensError } from '../errors';
 import { Trainer, TrainerExport, validateTrainConfig } from '../engine/trainer';
 import { Vocab, buildVocab, vocabFromChars } from '../corpus/vocab';
@@ -28,6 +29,8 @@ export interface SessionSettings {
   optimizer: TrainConfig['optimizer'];
   learningRate: number;
   seed: number;
+  /** A new LSTM's forget-gate bias (default DEFAULTS.model.forgetBias). */
+  forgetBias?: number;
   /** Compute threads: 1 trains on this thread; more split each batch over worker threads. */
   threads: number;
   /** Further training options for a new model (clipping, learning-rate decay, ...). */
@@ -116,7 +119,7 @@ export async function prepareSession(input: SessionInput): Promise<PreparedSessi
       stateNotice = `The optimizer state beside the stored model could not be used (${(e as Error).message}); training continues with a fresh optimizer.`;
     }
   } else {
-    model.initParams(new Rng(train.seed));
+    model.initParams(new Rng(train.seed), { forgetBias: settings.forgetBias ?? DEFAULTS.model.forgetBias });
   }
 
   const progress: TrainingProgress = ck ? { ...ck.training, valBpcHistory: ck.training.valBpcHistory.slice() }
