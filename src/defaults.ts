@@ -7,8 +7,9 @@ import { DEFAULT_TRAIN, type CellType, type OptimizerName } from './engine/confi
 
 export const DEFAULTS = {
   /** A new model: torch.nn.LSTM(num_layers=2, hidden_size=256) + Linear, initialised as PyTorch
-   *  does but for the forget gates' bias (b_ih + b_hh = forgetBias: a new cell remembers). */
-  model: { cell: 'lstm' as CellType, layers: 2, hidden: 256, dropout: 0, forgetBias: 1 },
+   *  does but for the forget gates' bias (b_ih + b_hh = forgetBias: a new cell remembers) and,
+   *  with unigramOutputBias, the decoder's bias (the training text's log character frequencies). */
+  model: { cell: 'lstm' as CellType, layers: 2, hidden: 256, dropout: 0, forgetBias: 1, unigramOutputBias: true },
   /** How it trains (the optimizer's own constants are DEFAULT_TRAIN's, engine/config.ts): the
    *  learning rate warms up, then falls to lrFloor × its peak exactly when the budget ends. */
   training: {

@@ -42,8 +42,8 @@ export function gatesPerUnit(cell: CellType): number {
 
 /** The engine's part of the one table of defaults (src/defaults.ts shows it to the rest). */
 export const DEFAULT_TRAIN: TrainConfig = {
-  seqLength: 64, batchSize: 32, optimizer: 'adam', learningRate: 2e-3,
-  schedule: 'cosine', warmupSteps: 100, lrFloor: 0.1, lrDecay: 1, lrDecayEvery: 0,
+  seqLength: 64, batchSize: 32, optimizer: 'adam', learningRate: 1e-2,
+  schedule: 'cosine', warmupSteps: 20, lrFloor: 0.1, lrDecay: 1, lrDecayEvery: 0,
   clipNorm: 5, clipValue: 0, momentum: 0.9, beta1: 0.9, beta2: 0.999, rmsDecay: 0.99, eps: 1e-8,
   weightDecay: 0, seed: 1,
 };

@@ -130,6 +130,31 @@ describe('recipe: initialisation', () => {
     await s.close();
   });
 
+  it('a new model\'s decoder bias is the training text\'s log character frequencies', async () => {
+    const text = 'aaaaaaab'.repeat(50);
+    const s = await prepareSession({
+      trainText: text, valTexts: [], kernels: createRefKernels(),
+      settings: { cell: 'lstm', layers: 1, hidden: 8, dropout: 0, seqLength: 8, batchSize: 2, optimizer: 'adam', learningRate: 1e-3, seed: 3, threads: 1 },
+    });
+    assert.equal(DEFAULTS.model.unigramOutputBias, true);
+    const bias = view(s.model.params, s.model.layout.decoderBias);
+    const a = s.vocab.encode('a')[0], b = s.vocab.encode('b')[0];
+    close(bias[a] - bias[b], Math.log(350.5 / 50.5), 1e-5, 'log(count a / count b), add-½ smoothed');
+    assert.ok(bias[s.vocab.unkId] < bias[b], 'UNK, never seen, least likely');
+    assert.ok(Math.abs(bias.reduce((x, y) => x + y, 0)) < 1e-4, 'centred');
+    await s.close();
+  });
+
+  it('a step decay asked for (--lr-decay-every) keeps the old constant-with-steps schedule', async () => {
+    const s = await prepareSession({
+      trainText: TEXT, valTexts: [], kernels: createRefKernels(),
+      settings: { cell: 'lstm', layers: 1, hidden: 8, dropout: 0, seqLength: 8, batchSize: 2, optimizer: 'adam', learningRate: 1e-3, seed: 3, threads: 1,
+        extra: { lrDecay: 0.5, lrDecayEvery: 10 } },
+    });
+    assert.equal(s.train.schedule, 'constant');
+    await s.close();
+  });
+
   it('GRU and RNN keep PyTorch\'s initialisation', () => {
     const config: ModelConfig = { cell: 'gru', layers: 1, hidden: 8, vocabSize: 5, dropout: 0 };
     const m = new CharRNN(config, createRefKernels(), 1, 1);
