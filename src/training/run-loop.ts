@@ -4,7 +4,8 @@
 //
 // The recipe the run owns (the maths of each step is the Trainer's):
 //   - the learning rate follows a schedule over THIS run's budget (engine/schedule.ts): warm-up,
-//     then down to the floor exactly when the budget ends; a resumed run starts a new one;
+//     then down to the floor exactly when the budget ends; a run resumed with a new budget
+//     starts a new one from the weights (resumed with the same step budget, it goes on);
 //   - validation decides which model is kept: the file on disk is the best scored so far
 //     (a resumed run first scores the stored model, so a worse run never overwrites it).
 //     Without validation text, the latest model is saved.
@@ -122,6 +123,12 @@ export async function runTraining(o: RunOptions): Promise<RunResult> {
   const schedule = scheduleOf(o.train);
   let lrScale = 1;              // halved by each NaN rollback
   let lastStepMs = 0;           // how long the last step took
+  // Where this run's schedule began: here, unless it resumes a run of the very same step or epoch
+  // budget (stopped and resumed: the schedule goes on, and so the run ends as if never stopped).
+  const carried = o.progress.schedule as TrainingProgress['schedule'];
+  const sameBudget = carried !== undefined && o.budget.minutes === undefined && (o.budget.steps !== undefined || o.budget.epochs !== undefined) &&
+    carried.steps === o.budget.steps && carried.epochs === o.budget.epochs;
+  const scheduleStart = sameBudget ? carried.startStep : o.progress.steps;
 
   const progress = (): TrainingProgress => ({
     ...o.progress,
@@ -130,6 +137,7 @@ export async function runTraining(o: RunOptions): Promise<RunResult> {
     elapsedMs: startMs + (now() - t0),
     valBpcHistory: history,
     epochs: last?.epoch ?? (o.progress.epochs as number | undefined) ?? 0,
+    schedule: o.budget.minutes === undefined ? { startStep: scheduleStart, steps: o.budget.steps, epochs: o.budget.epochs } : undefined,
   });
   const write = (params: Float32Array, state: TrainerExport, training: TrainingProgress) => {
     o.save({ config: o.model.config, train: o.train, vocab: o.vocab, params, training }, state as TrainingState);
@@ -153,7 +161,7 @@ export async function runTraining(o: RunOptions): Promise<RunResult> {
     if (bpc !== undefined) {
       valBpc = bpc;
       history.push([last?.charsSeen ?? startChars, bpc]);
-      if (!kept || bpc < kept.valBpc) keep(bpc, false);
+      if (Number.isFinite(bpc) && (!kept || bpc < kept.valBpc)) keep(bpc, false);
     }
     lastEval = now();
     evalGapMs = Math.max(o.evalEveryMs ?? every.evalEveryMs, (lastEval - start) * (1 / EVAL_SHARE - 1));
@@ -170,20 +178,20 @@ export async function runTraining(o: RunOptions): Promise<RunResult> {
     return f.length ? Math.min(1, Math.max(...f)) : 0;
   };
   const done = (): boolean => budgetFraction() >= 1;
-  /** The share of THIS run's budget that will have been spent when the next step ends (so the
-   *  last step of a budget runs at the floor): a resumed run counts from its own start. Time
-   *  looks one step ahead by the last step's duration; an epoch budget counts steps (epochs ×
-   *  steps per epoch), so that its schedule is smooth. */
+  /** The share of the schedule's budget that will have been spent when the next step ends (so
+   *  the last step of a budget runs at the floor), counted from the schedule's start. Time looks
+   *  one step ahead by the last step's duration; an epoch budget counts steps (epochs × steps
+   *  per epoch), so that its schedule is smooth. */
   const scheduleFraction = (): number => {
-    const next = (last?.step ?? o.progress.steps) - o.progress.steps + 1;
+    const next = (last?.step ?? o.progress.steps) - scheduleStart + 1;
     const f: number[] = [];
     if (o.budget.minutes !== undefined) f.push((now() - t0 + lastStepMs) / (o.budget.minutes * 60_000));
-    if (o.budget.steps !== undefined) f.push(next / Math.max(1, o.budget.steps - o.progress.steps));
-    if (o.budget.epochs !== undefined) f.push(next / Math.max(1, o.budget.epochs * o.trainer.stepsPerEpoch - o.progress.steps));
+    if (o.budget.steps !== undefined) f.push(next / Math.max(1, o.budget.steps - scheduleStart));
+    if (o.budget.epochs !== undefined) f.push(next / Math.max(1, o.budget.epochs * o.trainer.stepsPerEpoch - scheduleStart));
     return f.length ? Math.min(1, Math.max(...f)) : 0;
   };
   const setScheduledLr = () => {
-    const lr = scheduledLr(schedule, scheduleFraction(), (last?.step ?? o.progress.steps) - o.progress.steps);
+    const lr = scheduledLr(schedule, scheduleFraction(), (last?.step ?? o.progress.steps) - scheduleStart);
     if (lr !== undefined) o.trainer.setLearningRate(lr * lrScale);
   };
 
@@ -192,7 +200,7 @@ export async function runTraining(o: RunOptions): Promise<RunResult> {
   // A resumed model is the one to beat: the file on disk holds it already.
   if (o.progress.steps > 0 && val.length > 0) {
     const bpc = score();
-    if (bpc !== undefined) keep(bpc, true);
+    if (bpc !== undefined && Number.isFinite(bpc)) keep(bpc, true);
   }
   while (!done()) {
     if (o.shouldStop?.()) { reason = 'stopped'; break; }

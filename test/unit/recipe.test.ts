@@ -44,15 +44,17 @@ interface Saved { steps: number; params: Float32Array; state: TrainerExport }
 
 async function run(o: {
   model: CharRNN; trainer: StepTrainer; train: TrainConfig; budget: Budget; progress?: TrainingProgress;
-  val?: Int32Array[]; tick?: number; saves?: Saved[]; evalEveryMs?: number; saveEveryMs?: number;
+  val?: Int32Array[]; tick?: number; saves?: Saved[]; evalEveryMs?: number; saveEveryMs?: number; stopAfter?: number;
 }) {
-  let clock = 0;
+  let clock = 0, steps = 0;
+  const counted = recording(o.trainer, () => { steps++; });
   return runTraining({
-    model: o.model, trainer: o.trainer, train: o.train, vocab: VOCAB, val: o.val ?? [], unkId: -1, outOfVocabCodePoints: 1,
+    model: o.model, trainer: counted, train: o.train, vocab: VOCAB, val: o.val ?? [], unkId: -1, outOfVocabCodePoints: 1,
     budget: o.budget, progress: o.progress ?? FRESH,
     save: (ck: Checkpoint, state) => { o.saves?.push({ steps: ck.training.steps, params: ck.params.slice(), state: state as TrainerExport }); },
     evalEveryMs: o.evalEveryMs ?? 1e12, sampleEveryMs: 1e12, saveEveryMs: o.saveEveryMs ?? 1e12, progressEveryMs: 1e12,
     now: () => (clock += o.tick ?? 1),
+    shouldStop: () => o.stopAfter !== undefined && steps >= o.stopAfter,
   });
 }
 
@@ -108,6 +110,23 @@ describe('recipe: the learning-rate schedule', () => {
     close(t2.lrs[0], 1e-2 / 5, 1e-5, 'warms up again');
     assert.ok(Math.max(...t2.lrs) > 9e-3, 'climbs back near the peak');
     close(t2.lrs[29], 1e-3, 1e-12, 'and reaches the floor at the new budget\'s end');
+  });
+
+  it('a run stopped and resumed with the same step budget goes on with its schedule', async () => {
+    const whole = tiny(train);
+    const tw = recording(whole.trainer);
+    await run({ model: whole.model, trainer: tw, train, budget: { steps: 30 } });
+    const first = tiny(train);
+    const saves: Saved[] = [];
+    const r1 = await run({ model: first.model, trainer: first.trainer, train, budget: { steps: 30 }, saves, stopAfter: 12 });
+    assert.equal(r1.reason, 'stopped');
+    const second = tiny(train);
+    second.model.params.set(saves[saves.length - 1].params);
+    second.trainer.importState(saves[saves.length - 1].state);
+    const t2 = recording(second.trainer);
+    await run({ model: second.model, trainer: t2, train, budget: { steps: 30 }, progress: r1.progress });
+    assert.deepEqual(t2.lrs, tw.lrs.slice(12), 'the same rates as the run that was not stopped');
+    assert.deepEqual(second.model.params, whole.model.params);
   });
 });
 
