@@ -6,12 +6,17 @@
 import { DEFAULT_TRAIN, type CellType, type OptimizerName } from './engine/config';
 
 export const DEFAULTS = {
-  /** A new model: torch.nn.LSTM(num_layers=2, hidden_size=256) + Linear. */
-  model: { cell: 'lstm' as CellType, layers: 2, hidden: 256, dropout: 0 },
-  /** How it trains (the optimizer's own constants are DEFAULT_TRAIN's). */
+  /** A new model: torch.nn.LSTM(num_layers=2, hidden_size=256) + Linear, initialised as PyTorch
+   *  does but for the forget gates' bias (b_ih + b_hh = forgetBias: a new cell remembers) and,
+   *  with unigramOutputBias, the decoder's bias (the training text's log character frequencies). */
+  model: { cell: 'lstm' as CellType, layers: 2, hidden: 256, dropout: 0, forgetBias: 1, unigramOutputBias: true },
+  /** How it trains (the optimizer's own constants are DEFAULT_TRAIN's, engine/config.ts): the
+   *  learning rate warms up, then falls to lrFloor × its peak exactly when the budget ends. */
   training: {
     seqLength: DEFAULT_TRAIN.seqLength, batchSize: DEFAULT_TRAIN.batchSize, optimizer: DEFAULT_TRAIN.optimizer as OptimizerName,
     learningRate: DEFAULT_TRAIN.learningRate, clipNorm: DEFAULT_TRAIN.clipNorm, seed: DEFAULT_TRAIN.seed,
+    schedule: DEFAULT_TRAIN.schedule, warmupSteps: DEFAULT_TRAIN.warmupSteps, lrFloor: DEFAULT_TRAIN.lrFloor,
+    beta1: DEFAULT_TRAIN.beta1, beta2: DEFAULT_TRAIN.beta2,
     /** One run's time budget when nothing else is given. */
     minutes: 15,
     /** Compute threads in the editor, which always holds a core (the CLI takes all cores but one). */

@@ -35,6 +35,9 @@ export interface TrainingProgress {
   elapsedMs: number;
   /** [charsSeen, validation bits per char] after each evaluation, oldest first */
   valBpcHistory: [number, number][];
+  /** The learning-rate schedule the model is in: begun at startStep for a budget of `steps` or
+   *  `epochs` in all (absent for a time budget). A run resumed with the same budget continues it. */
+  schedule?: { startStep: number; steps?: number; epochs?: number };
   [key: string]: unknown;
 }
 

@@ -1,4 +1,5 @@
 // The shape of a model and of a training run. Plain data: stored as JSON in checkpoints.
+import type { ScheduleName } from './schedule';
 
 export type CellType = 'lstm' | 'gru' | 'rnn';
 export type OptimizerName = 'sgd' | 'momentum' | 'adagrad' | 'rmsprop' | 'adam';
@@ -17,8 +18,11 @@ export interface TrainConfig {
   seqLength: number;      // T: truncated-BPTT chunk length
   batchSize: number;      // B: parallel streams through the corpus
   optimizer: OptimizerName;
-  learningRate: number;
-  lrDecay: number;        // multiply the learning rate by this ...
+  learningRate: number;   // the peak rate of the schedule
+  schedule: ScheduleName; // over a run's budget: 'cosine' | 'linear' to a floor, or 'constant' (schedule.ts)
+  warmupSteps: number;    // linear warm-up at the start of each run (0: none)
+  lrFloor: number;        // the rate at the budget's end, as a share of the peak
+  lrDecay: number;        // 'constant' only: multiply the learning rate by this ...
   lrDecayEvery: number;   // ... every this many steps (0: never)
   clipNorm: number;       // clip gradients to this global L2 norm (0: off)
   clipValue: number;      // clip each gradient element to [-v, v], as min-char-rnn (0: off)
@@ -36,8 +40,10 @@ export function gatesPerUnit(cell: CellType): number {
   return cell === 'lstm' ? 4 : cell === 'gru' ? 3 : 1;
 }
 
+/** The engine's part of the one table of defaults (src/defaults.ts shows it to the rest). */
 export const DEFAULT_TRAIN: TrainConfig = {
-  seqLength: 64, batchSize: 32, optimizer: 'adam', learningRate: 2e-3, lrDecay: 1, lrDecayEvery: 0,
+  seqLength: 64, batchSize: 32, optimizer: 'adam', learningRate: 1e-2,
+  schedule: 'cosine', warmupSteps: 20, lrFloor: 0.1, lrDecay: 1, lrDecayEvery: 0,
   clipNorm: 5, clipValue: 0, momentum: 0.9, beta1: 0.9, beta2: 0.999, rmsDecay: 0.99, eps: 1e-8,
   weightDecay: 0, seed: 1,
 };

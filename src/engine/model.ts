@@ -18,6 +18,28 @@ import type { Kernels } from './kernels';
 import { ParamLayout, paramLayout, view } from './params';
 import type { Rng } from './rng';
 
+/** Departures from PyTorch's default initialisation. */
+export interface ParamInit {
+  /** LSTM only: the forget gates' bias (b_ih + b_hh), so that a new cell keeps its state at first. */
+  forgetBias?: number;
+  /** (V) the decoder's bias, e.g. unigramLogits(text): a new model then predicts the characters'
+   *  frequencies from the start instead of spending its first thousand steps learning them. */
+  outputBias?: Float32Array;
+}
+
+/** (V) log-frequencies of the ids in the text (add-½ smoothed, so an unseen id, such as UNK,
+ *  gets a finite logit), shifted to mean 0: the decoder bias of a model that knows only counts. */
+export function unigramLogits(ids: Int32Array, V: number): Float32Array {
+  const counts = new Float64Array(V).fill(0.5);
+  for (let i = 0; i < ids.length; i++) counts[ids[i]]++;
+  const total = counts.reduce((a, b) => a + b, 0);
+  const logits = new Float32Array(V);
+  let mean = 0;
+  for (let v = 0; v < V; v++) mean += (logits[v] = Math.log(counts[v] / total)) / V;
+  for (let v = 0; v < V; v++) logits[v] -= mean;
+  return logits;
+}
+
 export interface RecurrentState { h: Float32Array; c: Float32Array }   // each (L, B, H), from kernels.alloc
 
 interface LayerParams { wih: Float32Array; whh: Float32Array; bih: Float32Array; bhh: Float32Array }
@@ -102,10 +124,27 @@ export class CharRNN {
     this.dhg = config.cell === 'gru' ? K.alloc(TB * GH) : null;
   }
 
-  /** PyTorch's default: every tensor U(-1/sqrt(H), 1/sqrt(H)) (nn.Linear's bound is 1/sqrt(in) = the same). */
-  initParams(rng: Rng): void {
+  /** PyTorch's default: every tensor U(-1/sqrt(H), 1/sqrt(H)) (nn.Linear's bound is 1/sqrt(in) = the same);
+   *  `init` departs from it where asked (the forget-gate bias).  */
+  initParams(rng: Rng, init: ParamInit = {}): void {
     const k = 1 / Math.sqrt(this.H);
     for (let i = 0; i < this.params.length; i++) this.params[i] = rng.uniform(-k, k);
+    if (init.forgetBias !== undefined && this.config.cell === 'lstm') this.setForgetBias(init.forgetBias);
+    if (init.outputBias) {
+      if (init.outputBias.length !== this.V) throw new Error(`The output bias has ${init.outputBias.length} values for a vocabulary of ${this.V}.`);
+      this.decB.set(init.outputBias);
+    }
+  }
+
+  /** LSTM gates stack as i,f,g,o (PyTorch), so the forget gate is rows [H, 2H) of each bias:
+   *  b_ih's rows hold the value and b_hh's rows 0, so that their sum, the bias the gate sees,
+   *  is exactly `value` (still a plain torch.nn.LSTM: only the numbers differ). */
+  private setForgetBias(value: number): void {
+    const H = this.H;
+    for (const layer of this.p) {
+      layer.bih.fill(value, H, 2 * H);   // (4H): i [0,H) f [H,2H) g [2H,3H) o [3H,4H)
+      layer.bhh.fill(0, H, 2 * H);
+    }
   }
 
   newState(B: number): RecurrentState {

@@ -148,6 +148,12 @@ export class Trainer {
     };
   }
 
+  /** The learning rate of the next step (a schedule sets it before each step; lrDecay still applies after). */
+  setLearningRate(lr: number): void {
+    if (!(Number.isFinite(lr) && lr > 0)) throw new Error(`Learning rate must be a positive number, not ${lr}.`);
+    this.lr = lr;
+  }
+
   state(): TrainerState {
     return {
       step: this.stepCount, epoch: this.epochCount, charsSeen: this.chars, lr: this.lr,
@@ -258,6 +264,9 @@ export function validateTrainConfig(cfg: TrainConfig): void {
     throw new Error(`Unknown optimizer "${cfg.optimizer}"; use sgd, momentum, adagrad, rmsprop or adam.`);
   }
   if (!(Number.isFinite(cfg.learningRate) && cfg.learningRate > 0)) throw new Error(`Learning rate must be a positive number, not ${cfg.learningRate}.`);
+  if (!['constant', 'cosine', 'linear'].includes(cfg.schedule)) throw new Error(`Unknown learning-rate schedule "${cfg.schedule}"; use cosine, linear or constant.`);
+  if (!int(cfg.warmupSteps, 0)) throw new Error(`Warm-up must be a whole number of steps (0: none), not ${cfg.warmupSteps}.`);
+  if (!(Number.isFinite(cfg.lrFloor) && cfg.lrFloor > 0 && cfg.lrFloor <= 1)) throw new Error(`The learning-rate floor must be a share of the peak in (0, 1], not ${cfg.lrFloor}.`);
   if (!(Number.isFinite(cfg.lrDecay) && cfg.lrDecay > 0 && cfg.lrDecay <= 1)) throw new Error(`Learning-rate decay must be in (0, 1], not ${cfg.lrDecay}.`);
   if (!int(cfg.lrDecayEvery, 0)) throw new Error(`Learning-rate decay interval must be a whole number of steps (0: never), not ${cfg.lrDecayEvery}.`);
   if (!nonNeg(cfg.clipNorm)) throw new Error(`Gradient clipping norm must be a non-negative number (0: off), not ${cfg.clipNorm}.`);

@@ -155,6 +155,7 @@ export class ParallelTrainer implements StepTrainer {
   step(): StepResult { return this.trainer.step(); }
 
   /** Trainer's export: the same format, so a run can resume with another thread count. */
+  setLearningRate(lr: number): void { this.trainer.setLearningRate(lr); }
   exportState(): TrainerExport { return this.trainer.exportState(); }
   importState(x: TrainerExport): void { this.trainer.importState(x); }
 

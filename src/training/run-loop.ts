@@ -2,6 +2,14 @@
 // stepping through the text until a budget runs out or it is asked to stop, with validation,
 // samples, periodic atomic checkpoints and recovery from a diverged (NaN) step.
 //
+// The recipe the run owns (the maths of each step is the Trainer's):
+//   - the learning rate follows a schedule over THIS run's budget (engine/schedule.ts): warm-up,
+//     then down to the floor exactly when the budget ends; a run resumed with a new budget
+//     starts a new one from the weights (resumed with the same step budget, it goes on);
+//   - validation decides which model is kept: the file on disk is the best scored so far
+//     (a resumed run first scores the stored model, so a worse run never overwrites it).
+//     Without validation text, the latest model is saved.
+//
 // It yields to the event loop between steps, so that a signal (Ctrl-C) or a worker message
 // ("stop") is seen within one step.
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
@@ -10,6 +18,7 @@ import type { ModelConfig, TrainConfig } from '../engine/config';
 import { evaluateStreams } from '../engine/eval';
 import type { CharRNN } from '../engine/model';
 import { sample } from '../engine/sample';
+import { scheduledLr, scheduleOf } from '../engine/schedule';
 import type { StepResult, TrainerExport } from '../engine/trainer';
 import { DEFAULTS } from '../defaults';
 import { LensError } from '../errors';
@@ -17,6 +26,10 @@ import { LensError } from '../errors';
 /** What the run needs of a trainer: the single-thread Trainer and the data-parallel one both fit. */
 export interface StepTrainer {
   step(): StepResult;
+  /** The learning rate of the next step. */
+  setLearningRate(lr: number): void;
+  /** Optimizer steps per pass over the text (for an epoch budget's schedule). */
+  readonly stepsPerEpoch: number;
   exportState(): TrainerExport;
   importState(x: TrainerExport): void;
 }
@@ -73,9 +86,16 @@ export interface RunOptions {
 
 export interface RunResult {
   reason: 'budget' | 'stopped';
+  /** Where the run got to (its last step). */
   progress: TrainingProgress;
+  /** Validation bits/char of the model kept on disk. */
   valBpc?: number;
+  /** The model kept on disk, when validation chose it: its step and score. */
+  kept?: { step: number; valBpc: number };
 }
+
+/** A copy of the model and its trainer, with the progress and score it had then. */
+interface Kept { params: Float32Array; state: TrainerExport; progress: TrainingProgress; valBpc: number; onDisk: boolean }
 
 const MAX_ROLLBACKS = 3;
 const every = DEFAULTS.intervals;
@@ -99,6 +119,16 @@ export async function runTraining(o: RunOptions): Promise<RunResult> {
   let good = snapshot(o);   // the last state known to be finite: where a NaN rolls back to
   let rollbacks = 0;
   let sampleCount = 0;
+  let kept: Kept | undefined;   // the best model by validation (val.length > 0 only)
+  const schedule = scheduleOf(o.train);
+  let lrScale = 1;              // halved by each NaN rollback
+  let lastStepMs = 0;           // how long the last step took
+  // Where this run's schedule began: here, unless it resumes a run of the very same step or epoch
+  // budget (stopped and resumed: the schedule goes on, and so the run ends as if never stopped).
+  const carried = o.progress.schedule as TrainingProgress['schedule'];
+  const sameBudget = carried !== undefined && o.budget.minutes === undefined && (o.budget.steps !== undefined || o.budget.epochs !== undefined) &&
+    carried.steps === o.budget.steps && carried.epochs === o.budget.epochs;
+  const scheduleStart = sameBudget ? carried.startStep : o.progress.steps;
 
   const progress = (): TrainingProgress => ({
     ...o.progress,
@@ -107,24 +137,38 @@ export async function runTraining(o: RunOptions): Promise<RunResult> {
     elapsedMs: startMs + (now() - t0),
     valBpcHistory: history,
     epochs: last?.epoch ?? (o.progress.epochs as number | undefined) ?? 0,
+    schedule: o.budget.minutes === undefined ? { startStep: scheduleStart, steps: o.budget.steps, epochs: o.budget.epochs } : undefined,
   });
-  const save = () => {
-    o.save(
-      { config: o.model.config, train: o.train, vocab: o.vocab, params: o.model.params, training: progress() },
-      o.trainer.exportState() as TrainingState,
-    );
+  const write = (params: Float32Array, state: TrainerExport, training: TrainingProgress) => {
+    o.save({ config: o.model.config, train: o.train, vocab: o.vocab, params, training }, state as TrainingState);
     lastSave = now();
   };
+  /** Writes the kept model if it is not on disk yet; without validation, the current one. */
+  const save = () => {
+    if (val.length === 0) write(o.model.params, o.trainer.exportState(), progress());
+    else if (kept && !kept.onDisk) { write(kept.params, kept.state, kept.progress); kept.onDisk = true; }
+    else lastSave = now();
+  };
+  const score = (): number | undefined => {
+    const r = evaluateStreams(o.model, val, { unkId: o.unkId, outOfVocabCodePoints: o.outOfVocabCodePoints });
+    return r.chars > 0 ? r.bits / r.chars : undefined;
+  };
+  /** Scores the model now; a new best becomes the kept model (copied, written at the next save). */
   const evaluate = () => {
     if (val.length === 0) return;
     const start = now();
-    const r = evaluateStreams(o.model, val, { unkId: o.unkId, outOfVocabCodePoints: o.outOfVocabCodePoints });
-    if (r.chars > 0) {
-      valBpc = r.bits / r.chars;
-      history.push([last?.charsSeen ?? startChars, valBpc]);
+    const bpc = score();
+    if (bpc !== undefined) {
+      valBpc = bpc;
+      history.push([last?.charsSeen ?? startChars, bpc]);
+      if (Number.isFinite(bpc) && (!kept || bpc < kept.valBpc)) keep(bpc, false);
     }
     lastEval = now();
     evalGapMs = Math.max(o.evalEveryMs ?? every.evalEveryMs, (lastEval - start) * (1 / EVAL_SHARE - 1));
+  };
+  const keep = (bpc: number, onDisk: boolean) => {
+    const s = snapshot(o);
+    kept = { params: s.params, state: s.state, progress: { ...progress(), valBpcHistory: history.slice() }, valBpc: bpc, onDisk };
   };
   const budgetFraction = (): number => {
     const f: number[] = [];
@@ -134,12 +178,36 @@ export async function runTraining(o: RunOptions): Promise<RunResult> {
     return f.length ? Math.min(1, Math.max(...f)) : 0;
   };
   const done = (): boolean => budgetFraction() >= 1;
+  /** The share of the schedule's budget that will have been spent when the next step ends (so
+   *  the last step of a budget runs at the floor), counted from the schedule's start. Time looks
+   *  one step ahead by the last step's duration; an epoch budget counts steps (epochs × steps
+   *  per epoch), so that its schedule is smooth. */
+  const scheduleFraction = (): number => {
+    const next = (last?.step ?? o.progress.steps) - scheduleStart + 1;
+    const f: number[] = [];
+    if (o.budget.minutes !== undefined) f.push((now() - t0 + lastStepMs) / (o.budget.minutes * 60_000));
+    if (o.budget.steps !== undefined) f.push(next / Math.max(1, o.budget.steps - scheduleStart));
+    if (o.budget.epochs !== undefined) f.push(next / Math.max(1, o.budget.epochs * o.trainer.stepsPerEpoch - scheduleStart));
+    return f.length ? Math.min(1, Math.max(...f)) : 0;
+  };
+  const setScheduledLr = () => {
+    const lr = scheduledLr(schedule, scheduleFraction(), (last?.step ?? o.progress.steps) - scheduleStart);
+    if (lr !== undefined) o.trainer.setLearningRate(lr * lrScale);
+  };
 
   let reason: RunResult['reason'] = 'budget';
   if (o.budget.steps !== undefined && o.progress.steps >= o.budget.steps) return { reason, progress: progress(), valBpc };
+  // A resumed model is the one to beat: the file on disk holds it already.
+  if (o.progress.steps > 0 && val.length > 0) {
+    const bpc = score();
+    if (bpc !== undefined && Number.isFinite(bpc)) keep(bpc, true);
+  }
   while (!done()) {
     if (o.shouldStop?.()) { reason = 'stopped'; break; }
+    setScheduledLr();
+    const stepStart = now();
     const r = o.trainer.step();
+    lastStepMs = now() - stepStart;
     if (!Number.isFinite(r.lossBits) || !Number.isFinite(r.gradNorm)) {
       // Diverged: go back to the last good state with half the learning rate.
       if (++rollbacks > MAX_ROLLBACKS) {
@@ -147,6 +215,7 @@ export async function runTraining(o: RunOptions): Promise<RunResult> {
           `Training diverged (the loss became NaN) ${MAX_ROLLBACKS} times even after lowering the learning rate.`);
       }
       restore(o, good, 0.5);
+      lrScale *= 0.5;
       o.onNotice?.(`The loss became NaN at step ${r.step}; rolled back to step ${good.step} and halved the learning rate.`);
       continue;
     }
@@ -169,7 +238,13 @@ export async function runTraining(o: RunOptions): Promise<RunResult> {
   evaluate();
   save();
   emitProgress(sampleText(o, 200, ++sampleCount));
-  return { reason, progress: progress(), valBpc };
+  if (!kept) return { reason, progress: progress(), valBpc };
+  const final = kept as Kept;   // (narrowed for the closure-assigned variable)
+  if (final.progress.steps !== progress().steps) {
+    o.onNotice?.(`Kept the model of step ${final.progress.steps} (validation ${final.valBpc.toFixed(3)} bits/char): ` +
+      `the model at the end scored ${valBpc?.toFixed(3)}.`);
+  }
+  return { reason, progress: progress(), valBpc: final.valBpc, kept: { step: final.progress.steps, valBpc: final.valBpc } };
 
   function emitProgress(text?: string) {
     const elapsed = now() - t0;

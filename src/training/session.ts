@@ -9,8 +9,9 @@ import * as fs from 'node:fs';
 import type { Checkpoint, TrainingProgress } from '../engine/checkpoint';
 import { DEFAULT_TRAIN, ModelConfig, TrainConfig } from '../engine/config';
 import type { Kernels } from '../engine/kernels';
-import { CharRNN } from '../engine/model';
+import { CharRNN, unigramLogits } from '../engine/model';
 import { Rng } from '../engine/rng';
+import { DEFAULTS } from '../defaults';
 import { LensError } from '../errors';
 import { Trainer, TrainerExport, validateTrainConfig } from '../engine/trainer';
 import { Vocab, buildVocab, vocabFromChars } from '../corpus/vocab';
@@ -28,6 +29,10 @@ export interface SessionSettings {
   optimizer: TrainConfig['optimizer'];
   learningRate: number;
   seed: number;
+  /** A new LSTM's forget-gate bias (default DEFAULTS.model.forgetBias). */
+  forgetBias?: number;
+  /** A new model's decoder bias from the training text's character counts (default DEFAULTS.model.unigramOutputBias). */
+  unigramOutputBias?: boolean;
   /** Compute threads: 1 trains on this thread; more split each batch over worker threads. */
   threads: number;
   /** Further training options for a new model (clipping, learning-rate decay, ...). */
@@ -81,9 +86,12 @@ export async function prepareSession(input: SessionInput): Promise<PreparedSessi
   };
   const wanted: TrainConfig = {
     ...DEFAULT_TRAIN, seqLength: settings.seqLength, batchSize: settings.batchSize, optimizer: settings.optimizer,
-    learningRate: settings.learningRate, seed: settings.seed, ...settings.extra,
+    learningRate: settings.learningRate, seed: settings.seed,
+    // a step decay asked for (--lr-decay-every) is a schedule of its own: the budget's one steps aside
+    ...(settings.extra?.lrDecayEvery ? { schedule: 'constant' as const } : {}), ...settings.extra,
   };
-  const train: TrainConfig = ck ? { ...DEFAULT_TRAIN, ...ck.train } : wanted;
+  // (a model stored before schedules existed keeps its step decay, if it had one)
+  const train: TrainConfig = ck ? { ...DEFAULT_TRAIN, ...(ck.train?.lrDecayEvery ? { schedule: 'constant' as const } : {}), ...ck.train } : wanted;
   const settingsIgnored = ck ? describeIgnored(ck, settings, train) : undefined;
 
   const data = vocab.encode(input.trainText);
@@ -116,7 +124,10 @@ export async function prepareSession(input: SessionInput): Promise<PreparedSessi
       stateNotice = `The optimizer state beside the stored model could not be used (${(e as Error).message}); training continues with a fresh optimizer.`;
     }
   } else {
-    model.initParams(new Rng(train.seed));
+    model.initParams(new Rng(train.seed), {
+      forgetBias: settings.forgetBias ?? DEFAULTS.model.forgetBias,
+      outputBias: (settings.unigramOutputBias ?? DEFAULTS.model.unigramOutputBias) ? unigramLogits(data, config.vocabSize) : undefined,
+    });
   }
 
   const progress: TrainingProgress = ck ? { ...ck.training, valBpcHistory: ck.training.valBpcHistory.slice() }

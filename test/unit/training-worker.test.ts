@@ -85,7 +85,8 @@ describe('training worker (through TrainingController)', function () {
     assert.equal(corpus?.skippedSummary, '1 binary file');
     const saved = loadCheckpoint(ck);
     assert.equal(saved.config.hidden, 16);
-    assert.equal(o.kind === 'done' && o.step, saved.training.steps);
+    // validation chose the model on disk: the best scored, the last step's or an earlier one
+    assert.ok(o.kind === 'done' && saved.training.steps <= o.step, `saved step ${saved.training.steps}`);
     assert.ok(saved.training.steps > 5 && saved.training.valBpcHistory.length > 0);
     assert.equal(c.running, false);
   });
