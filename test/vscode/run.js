@@ -1,10 +1,15 @@
 #!/usr/bin/env node
 // Runs the extension-host suites in a real VS Code through @vscode/test-electron's runTests, the
-// standard route, in two windows on fresh copies of test/fixtures/ws:
-//   suite/*.test.ts      the workspace trusted (trust turned off, as runTests does)
-//   untrusted/*.test.ts  workspace trust on and the folder not trusted (Restricted Mode); on the
-//                        code-server route only: runTests always passes --disable-workspace-trust
-//                        to desktop VS Code, so the download route skips this window (and says so)
+// standard route, in three windows on fresh copies of the fixtures:
+//   suite/*.test.ts      test/fixtures/ws, the workspace trusted (trust turned off, as runTests does)
+//   untrusted/*.test.ts  test/fixtures/ws, workspace trust on and the folder not trusted (Restricted
+//                        Mode); on the code-server route only: runTests always passes
+//                        --disable-workspace-trust to desktop VS Code, so the download route skips
+//                        this window (and says so)
+//   multiroot/*.test.ts  a multi-root workspace: a .code-workspace file (MULTI_ROOT below) whose two
+//                        folders are copies of test/fixtures/ws and test/fixtures/lua-lib, with the
+//                        tiny-model settings in the file; code-server opens it with ?workspace=,
+//                        desktop VS Code from the file's path
 //
 //   default (shim)             vscodeExecutablePath is test/harness/vscode-shim.js, which runs the
 //                              suites in code-server's bundled VS Code server, headless and offline
@@ -17,7 +22,7 @@
 // LSTM_LENS_SUITES=<regex> runs only the suite files whose names match (e.g. '02|06', or
 // 'untrusted'; the suites of a window share it in file-name order, so include the ones a suite
 // builds on).
-// Needs dist/ built (npm run build). Prints `ext-host: N passed, N failed, N skipped` last (both
+// Needs dist/ built (npm run build). Prints `ext-host: N passed, N failed, N skipped` last (all
 // windows; mocha's pending tests are the skipped ones).
 const fs = require('fs');
 const os = require('os');
@@ -33,7 +38,42 @@ const OUT = path.join(ROOT, 'out', 'test');
 const WINDOWS = [
   { name: 'trusted', suites: path.join(__dirname, 'suite'), out: path.join(OUT, 'vscode') },
   { name: 'untrusted', suites: path.join(__dirname, 'untrusted'), out: path.join(OUT, 'vscode-untrusted'), untrusted: true },
+  { name: 'multi-root', suites: path.join(__dirname, 'multiroot'), out: path.join(OUT, 'vscode-multiroot'), multiRoot: true },
 ];
+
+/** The multi-root window's workspace file: two fixture folders (copied beside it, so their names
+ *  are the folders' names in the corpus headers) and the settings of a tiny model that trains
+ *  for seconds (in the workspace file: a folder's own .vscode/settings.json does not set
+ *  window-wide settings in a multi-root workspace). */
+const MULTI_ROOT = {
+  folders: ['ws', 'lua-lib'],
+  settings: {
+    'lstmLens.cell': 'lstm',
+    'lstmLens.layers': 1,
+    'lstmLens.hiddenSize': 32,
+    'lstmLens.sequenceLength': 32,
+    'lstmLens.batchSize': 8,
+    'lstmLens.learningRate': 0.005,
+    'lstmLens.timeBudgetMinutes': 0.1,
+    'lstmLens.maxCorpusMB': 1,
+  },
+};
+
+/** A fresh copy of the window's workspace under tmp; returns what to open (a folder or a
+ *  .code-workspace file). */
+function makeWorkspace(win, tmp) {
+  const fixtures = path.join(ROOT, 'test', 'fixtures');
+  if (!win.multiRoot) {
+    const workspace = path.join(tmp, 'ws');
+    fs.cpSync(path.join(fixtures, 'ws'), workspace, { recursive: true });
+    return workspace;
+  }
+  const dir = path.join(tmp, 'multiroot');
+  for (const f of MULTI_ROOT.folders) fs.cpSync(path.join(fixtures, f), path.join(dir, f), { recursive: true });
+  const file = path.join(dir, 'multiroot.code-workspace');
+  fs.writeFileSync(file, JSON.stringify({ folders: MULTI_ROOT.folders.map((f) => ({ path: f })), settings: MULTI_ROOT.settings }, null, 2));
+  return file;
+}
 
 /** The suites run inside the extension host as plain CommonJS: bundle them (vscode and mocha stay
  *  external) as <out>/index.js and <out>/suite/*.js. Returns how many suite files there are. */
@@ -70,11 +110,10 @@ function tallyOutput() {
   return { counts, restore: () => { if (partial) write(partial + '\n'); process.stdout.write = write; } };
 }
 
-/** Runs one window's suites on a fresh copy of the fixture workspace; returns mocha's counts. */
+/** Runs one window's suites on a fresh copy of its fixture workspace; returns mocha's counts. */
 async function runWindow(win, mode, cs) {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lstm-lens-ext-'));
-  const workspace = path.join(tmp, 'ws');
-  fs.cpSync(path.join(ROOT, 'test', 'fixtures', 'ws'), workspace, { recursive: true });
+  const workspace = makeWorkspace(win, tmp);
   const options = {
     extensionDevelopmentPath: ROOT,
     extensionTestsPath: path.join(win.out, 'index.js'),
