@@ -196,8 +196,12 @@ export class Completions implements vscode.Disposable, vscode.InlineCompletionIt
   /** The corpus header of the file, as training wrote it (it tells the model the language). */
   private headerFor(doc: vscode.TextDocument): string {
     if (doc.uri.scheme === 'untitled') return fileHeader(`untitled${languageExtensions(doc.languageId)[0] ?? ''}`);
-    const multiRoot = (vscode.workspace.workspaceFolders?.length ?? 0) > 1;
-    return fileHeader(vscode.workspace.asRelativePath(doc.uri, multiRoot));
+    // as training names it (src/corpus/walk.ts): relative to its folder, and in a multi-root
+    // workspace prefixed by the folder's directory name (not the name a .code-workspace may give it)
+    const folder = vscode.workspace.getWorkspaceFolder(doc.uri);
+    const rel = vscode.workspace.asRelativePath(doc.uri, false);
+    if (!folder || (vscode.workspace.workspaceFolders?.length ?? 0) <= 1) return fileHeader(rel);
+    return fileHeader(`${path.basename(folder.uri.fsPath)}/${rel}`);
   }
 }
 
