@@ -34,8 +34,8 @@ GATES = {"lstm": 4, "gru": 3, "rnn": 1}
 
 # The engine's TrainConfig defaults (src/engine/config.ts DEFAULT_TRAIN).
 DEFAULT_TRAIN: Dict[str, Any] = {
-    "seqLength": 64, "batchSize": 32, "optimizer": "adam", "learningRate": 2e-3, "lrDecay": 1,
-    "lrDecayEvery": 0, "clipNorm": 5, "clipValue": 0, "momentum": 0.9, "beta1": 0.9,
+    "seqLength": 64, "batchSize": 32, "optimizer": "adam", "learningRate": 1e-2,
+    "schedule": "cosine", "warmupSteps": 20, "lrFloor": 0.1, "lrDecay": 1, "lrDecayEvery": 0, "clipNorm": 5, "clipValue": 0, "momentum": 0.9, "beta1": 0.9,
     "beta2": 0.999, "rmsDecay": 0.99, "eps": 1e-8, "weightDecay": 0, "seed": 1,
 }
 

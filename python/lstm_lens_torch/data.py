@@ -4,6 +4,7 @@ characters as ids, validation streams, and the engine's layout of B streams over
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 from dataclasses import dataclass
@@ -110,6 +111,8 @@ class StreamLayout:
         self.batch = min(batch, n // (seq + 1))
         self.segment = n // self.batch
         self.positions = self.segment_starts()
+        # steps in one pass over the segments (the engine's Trainer.stepsPerEpoch)
+        self.steps_per_epoch = math.ceil((self.segment - 1) / seq)
 
     def segment_starts(self) -> np.ndarray:
         return np.arange(self.batch, dtype=np.int64) * self.segment

@@ -65,7 +65,7 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
     ap.add_argument("--seq", type=int, help="characters per chunk (truncated BPTT), default 64")
     ap.add_argument("--batch", type=int, help="streams per step, over all processes, default 32")
     ap.add_argument("--optimizer", choices=["adam", "rmsprop", "adagrad", "momentum", "sgd"])
-    ap.add_argument("--lr", type=float, help="learning rate, default 2e-3")
+    ap.add_argument("--lr", type=float, help="peak learning rate of the schedule (warm-up, cosine to a tenth of it at the budget's end), default 1e-2")
     ap.add_argument("--clip", type=float, help="global gradient norm to clip to (0: off), default 5")
     budget = ap.add_mutually_exclusive_group()
     budget.add_argument("--steps", type=int, help="total optimizer steps (counted from the checkpoint's)")
@@ -207,6 +207,14 @@ class RunLoop:
         self.smoothed = float("nan")
         self.last_progress = self.last_eval = self.last_sample = self.last_save = self.t0
         self.eval_gap, self.samples = EVAL_EVERY_S, 0
+        self.last_step_s = 0.0
+        # Where this run's schedule began: here, unless it resumes a run of the very same step or
+        # epoch budget (run-loop.ts: stopped and resumed, the schedule goes on).
+        carried = setup.progress.get("schedule")
+        same_budget = isinstance(carried, dict) and self.budget.minutes is None and \
+            (self.budget.steps is not None or self.budget.epochs is not None) and \
+            carried.get("steps") == self.budget.steps and carried.get("epochs") == self.budget.epochs
+        trainer.schedule_start = int(carried["startStep"]) if same_budget else trainer.steps
         self.stop_asked: List[bool] = []
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: self.stop_asked.append(True))
@@ -219,8 +227,11 @@ class RunLoop:
         while True:
             now = time.monotonic()
             time_up = self.budget.minutes is not None and now - self.t0 >= self.budget.minutes * 60
+            step_start = time.monotonic()
             r = self.trainer.step(stop=bool(self.stop_asked) or (self.leader and time_up),
-                                  save=self.leader and now - self.last_save >= SAVE_EVERY_S)
+                                  save=self.leader and now - self.last_save >= SAVE_EVERY_S,
+                                  fraction=self.schedule_fraction(now) if self.leader else 0.0)
+            self.last_step_s = time.monotonic() - step_start
             self.say(self.trainer.notices)
             self.trainer.notices.clear()
             if r.diverged:
@@ -235,6 +246,20 @@ class RunLoop:
             if self.leader:
                 self.now_and_then()
         self.finish()
+
+    def schedule_fraction(self, now: float) -> float:
+        """The share of the schedule's budget spent when the next step ends (run-loop.ts's
+        scheduleFraction: time looks one step ahead; steps count from the schedule's start; an
+        epoch budget counts the streams' steps per pass)."""
+        t, b = self.trainer, self.budget
+        start, nxt, f = t.schedule_start, t.steps - t.schedule_start + 1, []
+        if b.minutes is not None:
+            f.append((now - self.t0 + self.last_step_s) / (b.minutes * 60))
+        if b.steps is not None:
+            f.append(nxt / max(1, b.steps - start))
+        if b.epochs is not None:
+            f.append(nxt / max(1, b.epochs * t.layout.steps_per_epoch - start))
+        return min(1.0, max(f)) if f else 0.0
 
     def now_and_then(self) -> None:
         """Validation, a sample and a progress line, each when its time has come (rank 0)."""
@@ -290,6 +315,10 @@ class RunLoop:
                     "valBpcHistory": self.history, "epochs": t.epoch,
                     "trainedWith": {"trainer": f"lstm_lens_torch {__version__}", "torch": torch.__version__,
                                     "processes": self.cluster.world, "device": self.cluster.device.type}}
+        training.pop("schedule", None)
+        if self.budget.minutes is None:   # a step or epoch budget: a resume with the same budget goes on with it
+            training["schedule"] = {k: v for k, v in {"startStep": t.schedule_start, "steps": self.budget.steps,
+                                                      "epochs": self.budget.epochs}.items() if v is not None}
         save_checkpoint(self.args.out, Checkpoint(self.setup.config, self.setup.vocab.chars, t.params(), training, t.cfg), state)
 
     def report(self, text: Optional[str]) -> None:

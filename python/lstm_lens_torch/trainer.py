@@ -102,12 +102,31 @@ class Trainer:
         self.rng_state = splitmix_state(cfg["seed"])
         self.hidden = self.model.zero_state(len(self.streams), cluster.device)
         self.rollbacks = 0
+        self.lr_scale = 1.0        # halved by each NaN step, on top of the schedule
+        self.schedule_start = self.steps   # where this run's schedule began (RunLoop may move it back)
         self.notices: List[str] = []
         if setup.state is not None:
             self._restore(setup.state, keep_lr="learningRate" in setup.overrides)
 
+    def scheduled_lr(self, fraction: float) -> float:
+        """The learning rate of the next step, as src/engine/schedule.ts gives it: a linear warm-up
+        over warmupSteps, then cosine (or linear) from the peak to lrFloor × peak when `fraction`
+        (of this run's budget, spent when the step ends) reaches 1. 'constant', or a step decay
+        asked for with lrDecayEvery, keeps self.lr."""
+        cfg = self.cfg
+        name = "constant" if cfg.get("lrDecayEvery", 0) else cfg.get("schedule", "constant")
+        if name == "constant":
+            return self.lr
+        f = min(1.0, max(0.0, fraction))
+        s = self.steps - self.schedule_start
+        warm = min(1.0, (s + 1) / cfg["warmupSteps"]) if cfg.get("warmupSteps", 0) > 0 else 1.0
+        shape = 0.5 * (1 + math.cos(math.pi * f)) if name == "cosine" else 1 - f
+        return cfg["learningRate"] * warm * (cfg["lrFloor"] + (1 - cfg["lrFloor"]) * shape) * self.lr_scale
+
     # One chunk for every stream: forward, backward (DDP sums the ranks' gradients), clip, step.
-    def step(self, stop: bool, save: bool) -> StepResult:
+    # `fraction`: the leader's share of the schedule's budget spent when this step ends (the
+    # others pass 0; the all-reduce gives every rank the leader's, so all take the same rate).
+    def step(self, stop: bool, save: bool, fraction: float = 0.0) -> StepResult:
         inputs, targets, count = self.layout.chunk(self.data, self.streams.start, self.streams.stop)
         x = torch.from_numpy(inputs).to(self.cluster.device)
         y = torch.from_numpy(targets).to(self.cluster.device)
@@ -117,17 +136,18 @@ class Trainer:
         local_nats = sum_nats(logits, y)
         (local_nats * (self.cluster.world / count)).backward()
         # one small all-reduce: the chunk's nats, and whether any rank asks to stop or save
-        stats = torch.tensor([local_nats.item(), float(stop), float(save)], dtype=torch.float64)
+        stats = torch.tensor([local_nats.item(), float(stop), float(save), fraction], dtype=torch.float64)
         if self.cluster.distributed:
             stats = stats.to(self.cluster.device)
             dist.all_reduce(stats)
             stats = stats.cpu()
-        nats, stop, save = float(stats[0]), bool(stats[1] > 0), bool(stats[2] > 0)
+        nats, stop, save, fraction = float(stats[0]), bool(stats[1] > 0), bool(stats[2] > 0), float(stats[3])
         norm = self._clip()
         if not (math.isfinite(norm) and math.isfinite(nats)):
             return self._diverged(nats, norm, stop, save)
+        lr = self.scheduled_lr(fraction)
         for group in self.optimizer.param_groups:
-            group["lr"] = self.lr
+            group["lr"] = lr
         self.optimizer.step()
         self.steps += 1
         self.chars += count
@@ -154,6 +174,7 @@ class Trainer:
         if self.rollbacks > MAX_ROLLBACKS:
             raise SystemExit(f"lstm_lens_torch.train: training diverged (the loss became NaN) {MAX_ROLLBACKS} times even after lowering the learning rate.")
         self.lr *= 0.5
+        self.lr_scale *= 0.5
         self.notices.append(f"The loss became NaN at step {self.steps + 1}; the step was not applied and the learning rate halved.")
         return StepResult(float("nan"), norm, stop, save, True)
 

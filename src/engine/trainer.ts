@@ -154,6 +154,15 @@ export class Trainer {
     this.lr = lr;
   }
 
+  /** A model resumed without its optimizer state (imported, or the sidecar unusable) goes on
+   *  counting from its checkpoint's progress: steps, epochs and characters seen are the model's,
+   *  not this optimizer's (the streams still start at their segment starts). */
+  continueFrom(p: { steps: number; charsSeen: number; epochs?: number }): void {
+    this.stepCount = p.steps;
+    this.chars = p.charsSeen;
+    this.epochCount = p.epochs ?? 0;
+  }
+
   state(): TrainerState {
     return {
       step: this.stepCount, epoch: this.epochCount, charsSeen: this.chars, lr: this.lr,

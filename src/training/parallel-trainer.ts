@@ -156,6 +156,7 @@ export class ParallelTrainer implements StepTrainer {
 
   /** Trainer's export: the same format, so a run can resume with another thread count. */
   setLearningRate(lr: number): void { this.trainer.setLearningRate(lr); }
+  continueFrom(p: { steps: number; charsSeen: number; epochs?: number }): void { this.trainer.continueFrom(p); }
   exportState(): TrainerExport { return this.trainer.exportState(); }
   importState(x: TrainerExport): void { this.trainer.importState(x); }
 

@@ -28,6 +28,8 @@ export interface StepTrainer {
   step(): StepResult;
   /** The learning rate of the next step. */
   setLearningRate(lr: number): void;
+  /** Counters from a checkpoint resumed without optimizer state (Trainer.continueFrom). */
+  continueFrom(p: { steps: number; charsSeen: number; epochs?: number }): void;
   /** Optimizer steps per pass over the text (for an epoch budget's schedule). */
   readonly stepsPerEpoch: number;
   exportState(): TrainerExport;

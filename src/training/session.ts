@@ -116,13 +116,16 @@ export async function prepareSession(input: SessionInput): Promise<PreparedSessi
   let stateNotice: string | undefined;
   if (ck) {
     model.params.set(ck.params);
+    let restored = false;
     try {
       const state = loadTrainingState(input.checkpointPath!, ck.training.steps);
-      if (state) trainer.importState(state as unknown as TrainerExport);
+      if (state) { trainer.importState(state as unknown as TrainerExport); restored = true; }
     } catch (e) {
       // The model itself is fine; only Adam's moments (etc.) are lost. Go on without them.
       stateNotice = `The optimizer state beside the stored model could not be used (${(e as Error).message}); training continues with a fresh optimizer.`;
     }
+    // without it (an imported model, a lost sidecar) the counters go on from the model's own
+    if (!restored) trainer.continueFrom({ steps: ck.training.steps, charsSeen: ck.training.charsSeen, epochs: ck.training.epochs as number | undefined });
   } else {
     model.initParams(new Rng(train.seed), {
       forgetBias: settings.forgetBias ?? DEFAULTS.model.forgetBias,

@@ -11,6 +11,9 @@ import { runCli } from './cli-run';
 
 const CLI = resolve(__dirname, '../../dist/cli.js');
 const SMALL = ['--layers', '1', '--hidden', '16', '--seq', '16', '--batch', '4', '--seed', '7'];
+// One rate for every step, so a step's size is the rate's: a step decay stands the budget's schedule
+// (warm-up, cosine) aside (src/training/session.ts).
+const CONSTANT_LR = ['--lr-decay', '1', '--lr-decay-every', '1000'];
 const B = 4, T = 16;
 
 describe('lstm-lens CLI flags', function () {
@@ -36,7 +39,7 @@ describe('lstm-lens CLI flags', function () {
     return { norm: Math.sqrt(sq), max };
   };
   /** The initial parameters of a seeded run: one SGD step with a vanishing learning rate. */
-  const initial = (extra: string[] = []) => params(train('init', ['--steps', '1', '--optimizer', 'sgd', '--lr', '1e-12', '--clip', '0', ...SMALL, ...extra]).ck);
+  const initial = (extra: string[] = []) => params(train('init', ['--steps', '1', '--optimizer', 'sgd', '--lr', '1e-12', '--clip', '0', ...SMALL, ...CONSTANT_LR, ...extra]).ck);
 
   before(function () {
     if (!existsSync(CLI)) throw new Error('dist/cli.js is missing: run `npm run build` first.');
@@ -80,11 +83,11 @@ describe('lstm-lens CLI flags', function () {
 
   it('--clip bounds the global gradient norm of every step (0 turns it off)', () => {
     const theta0 = initial();
-    const clipped = train('clip', ['--steps', '1', '--optimizer', 'sgd', '--lr', '1', '--clip', '0.001', ...SMALL]).ck;
+    const clipped = train('clip', ['--steps', '1', '--optimizer', 'sgd', '--lr', '1', '--clip', '0.001', ...SMALL, ...CONSTANT_LR]).ck;
     assert.equal(clipped.train?.clipNorm, 0.001);
     const d = diff(params(clipped), theta0);
     assert.ok(d.norm <= 0.001 * 1.001 && d.norm > 0.0009, `one SGD step of lr 1 moves ‖Δθ‖ = ${d.norm} (clip 0.001)`);
-    const free = train('noclip', ['--steps', '1', '--optimizer', 'sgd', '--lr', '1', '--clip', '0', ...SMALL]).ck;
+    const free = train('noclip', ['--steps', '1', '--optimizer', 'sgd', '--lr', '1', '--clip', '0', ...SMALL, ...CONSTANT_LR]).ck;
     assert.equal(free.train?.clipNorm, 0);
     assert.ok(diff(params(free), theta0).norm > 0.01, 'unclipped, the step is the whole gradient');
   });
@@ -108,7 +111,7 @@ describe('lstm-lens CLI flags', function () {
     };
     const steps: Record<string, Float32Array> = {};
     for (const o of Object.keys(state)) {
-      const { file, ck } = train(o, ['--steps', '1', '--optimizer', o, '--lr', String(lr), '--clip', '0', ...SMALL]);
+      const { file, ck } = train(o, ['--steps', '1', '--optimizer', o, '--lr', String(lr), '--clip', '0', ...SMALL, ...CONSTANT_LR]);
       assert.equal(ck.train?.optimizer, o);
       const sidecar = decodeSafetensors(readFileSync(file.replace(/\.safetensors$/, '.state.safetensors')));
       assert.deepEqual([...sidecar.tensors.keys()].filter((k) => k.startsWith('optim.')).sort(), state[o], `${o}'s state`);

@@ -194,7 +194,9 @@ describe('lstm-lens CLI: hostile paths and files', function () {
           assert.deepEqual(readFileSync(disk.model), before, `${what}: the checkpoint changed`);
           assert.deepEqual(readdirSync(disk.dir).filter((f) => f.endsWith('.tmp')), [], `${what}: a temp file was left`);
         };
-        check(disk.run(['train', src, '--out', disk.model, '--resume', '--steps', '25']), 'train');
+        // validation keeps the best model, so a save is due only when the model improves: score it
+        // on its own training text, which 25 more steps improve
+        check(disk.run(['train', src, '--out', disk.model, '--resume', '--steps', '25', '--val', src]), 'train');
         check(disk.run(['cells', '--model', disk.model, src]), 'cells');
       } finally {
         disk.release();
@@ -313,7 +315,8 @@ describe('lstm-lens CLI: hostile paths and files', function () {
     it('saves a running training at that interval, so a kill -9 loses little', async function () {
       const out = join(dir, 'periodic.safetensors');
       const { spawn } = await import('node:child_process');
-      const child = spawn(process.execPath, [CLI, 'train', src, '--out', out, '--minutes', '5', '--save-every', '1', ...SMALL], { cwd: dir });
+      // --raw: no validation, so every save writes the latest model (with validation, only a better one)
+      const child = spawn(process.execPath, [CLI, 'train', '--raw', src, '--out', out, '--minutes', '5', '--save-every', '1', ...SMALL], { cwd: dir });
       let stderr = '';
       child.stderr.on('data', (d) => { stderr += d; });
       try {

@@ -37,6 +37,7 @@ function recording(inner: StepTrainer, after?: (r: StepResult) => void): StepTra
     setLearningRate: (lr) => inner.setLearningRate(lr),
     exportState: () => inner.exportState(),
     importState: (x: TrainerExport) => inner.importState(x),
+    continueFrom: (p) => inner.continueFrom(p),
   };
 }
 
