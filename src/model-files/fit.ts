@@ -7,8 +7,8 @@
 //   speed   a completion (after the first in a document) reads what was typed and writes up to a
 //           line, TYPICAL_CHARS characters, one step of the whole network each; at the engine's
 //           batch-1 rate (ENGINE_MACS_PER_MS: a 3×1024 LSTM, 21.6M multiply-adds per character,
-//           sampled at 1.7 CPU-ms per character in bench/big-model.bench.ts's measurement, rounded
-//           down to be safe) that must stay under the completion timeout, or every completion is
+//           sampled at 1.4–1.7 CPU-ms per character by bench/big-model.bench.ts, 13–15M per ms,
+//           rounded down to be safe) that must stay under the completion timeout, or every completion is
 //           dropped
 //
 // An estimate, said as one; when completions do time out in the editor they say so themselves
@@ -17,7 +17,7 @@ import type { CellType, ModelConfig } from '../engine/config';
 import { paramLayout } from '../engine/params';
 
 export const LOADED_COPIES = 3;
-/** Multiply-adds per millisecond of the engine stepping batch 1 (bench/big-model.bench.ts: 12.7M measured). */
+/** Multiply-adds per millisecond of the engine stepping batch 1 (bench/big-model.bench.ts: 13–15M measured). */
 export const ENGINE_MACS_PER_MS = 1e7;
 /** Characters a completion steps: the one typed and a line of suggestion. */
 export const TYPICAL_CHARS = 40;
