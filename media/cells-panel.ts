@@ -58,7 +58,7 @@ window.addEventListener('message', (event: MessageEvent<ToCellsPanel>) => {
         exactUpTo = m.exactUpTo;
         progressEl.textContent = m.exactUpTo >= m.length
           ? `${m.length.toLocaleString('en-US')} characters in ${(m.ms / 1000).toFixed(1)} s`
-          : m.exactUpTo === 0 ? 'painted around the view' : `exact up to ${Math.floor((100 * m.exactUpTo) / Math.max(1, m.length))}%`;
+          : m.exactUpTo === 0 ? 'painted around the view' : `exact up to ${Math.floor((100 * m.exactUpTo) / Math.max(1, m.length))}%${timeLeft(m)}`;
         document.body.dataset.exactUpTo = String(m.exactUpTo);
       }
       break;
@@ -435,3 +435,11 @@ $('legend-bar').replaceChildren(...Array.from({ length: BINS }, (_, b) => {
 showView('heatmap');
 document.body.dataset.ready = '1';
 vscode.postMessage({ type: 'ready' });
+
+/** ", about 3 min left" while the whole-file pass has more than 10 s to go at its pace so far (a
+ *  big model reads a long file for minutes: the user is told, not left waiting); else nothing. */
+function timeLeft(m: { exactUpTo: number; length: number; ms: number }): string {
+  const left = (m.ms * (m.length - m.exactUpTo)) / Math.max(1, m.exactUpTo) / 1000;
+  if (!(left > 10)) return '';
+  return left < 90 ? `, about ${Math.round(left)} s left` : `, about ${Math.round(left / 60)} min left`;
+}

@@ -27,6 +27,9 @@ export interface ModelSummary {
   valBpc?: number;
   /** [charsSeen, val bpc] after each evaluation, oldest first */
   valHistory: [number, number][];
+  /** Where another trainer wrote it (training.trainedWith, e.g. the PyTorch trainer's
+   *  {trainer, torch, processes, device}): its string and number entries only, each bounded. */
+  trainedWith?: Record<string, string | number>;
 }
 
 export type StoredModel =
@@ -130,5 +133,22 @@ export function summarize(ck: CheckpointHeader): ModelSummary {
     cell: ck.config.cell, layers: ck.config.layers, hidden: ck.config.hidden, vocabSize: ck.config.vocabSize,
     steps: ck.training.steps, charsSeen: ck.training.charsSeen, elapsedMs: ck.training.elapsedMs,
     valBpc: h.length ? h[h.length - 1][1] : undefined, valHistory: h.slice(),
+    ...trainedWith(ck.training.trainedWith),
   };
+}
+
+const MAX_ENTRIES = 8, MAX_KEY = 32, MAX_VALUE = 80;
+
+/** The metadata's trainedWith object, kept only as short strings and finite numbers (it comes from
+ *  any file a user imports, and ends up in a message): other entries are dropped, an object with
+ *  none left is no field at all. */
+function trainedWith(raw: unknown): { trainedWith?: Record<string, string | number> } {
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return {};
+  const out: Record<string, string | number> = {};
+  for (const [key, value] of Object.entries(raw).slice(0, MAX_ENTRIES)) {
+    if (key.length > MAX_KEY || !/^[A-Za-z][\w.-]*$/.test(key)) continue;
+    if (typeof value === 'number' && Number.isFinite(value)) out[key] = value;
+    else if (typeof value === 'string' && value.length <= MAX_VALUE && !/[\u0000-\u001f\u007f-\u009f]/.test(value)) out[key] = value;
+  }
+  return Object.keys(out).length ? { trainedWith: out } : {};
 }

@@ -12,6 +12,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 
 import type { LoadedInfo } from '../../complete/protocol';
+import { DEFAULTS } from '../../defaults';
 import { fileHeader } from '../../corpus/build';
 import { CompletionClient, LoadOutcome } from './client';
 import { readCompletionSettings } from '../settings';
@@ -43,6 +44,8 @@ export class Completions implements vscode.Disposable, vscode.InlineCompletionIt
   private loading: Promise<void> | undefined;
   private failedSignature: string | undefined;
   private problem: string | undefined;
+  private slowSignature: string | undefined;   // the model whose slowness was reported
+  private timeouts = 0;                        // requests in a row the worker did not answer in time
 
   constructor(private readonly deps: CompletionsDeps) {
     this.client = new CompletionClient({ workerPath: deps.workerPath });
@@ -120,6 +123,8 @@ export class Completions implements vscode.Disposable, vscode.InlineCompletionIt
       const length = doc.offsetAt(doc.lineAt(doc.lineCount - 1).range.end);
       const decode = { ...settings.decode, alternatives: explicit ? settings.explicitAlternatives : 1 };
       const reply = await this.client.complete(uri, doc.version, length, doc.offsetAt(position), decode, token);
+      if (reply) this.timeouts = 0;
+      else if (!token.isCancellationRequested && this.client.running) this.reportTooSlow(model);
       if (!reply || token.isCancellationRequested) return undefined;
       if (reply.reason === 'error') this.deps.notify.trace(`completion failed: ${reply.message}`);
       if (reply.items.length === 0) return undefined;
@@ -171,6 +176,18 @@ export class Completions implements vscode.Disposable, vscode.InlineCompletionIt
 
   private updateStatus(): void {
     this.status.update(this.enabled, this.client.info, this.problem);
+  }
+
+  /** Once per model loaded: completions the worker did not answer in time (DEFAULTS.completions.timeoutMs)
+   *  are dropped, and the user is told why instead of seeing nothing. */
+  private reportTooSlow(model: LoadedInfo): void {
+    // the first requests on a document read its text (each goes on from where the last was cut
+    // off): three in a row mean the model is too slow for this machine
+    if (++this.timeouts < 3 || this.slowSignature === this.signature) return;
+    this.slowSignature = this.signature;
+    const limit = (DEFAULTS.completions.timeoutMs / 1000).toFixed(1);
+    void this.deps.notify.warn(`LSTM Lens completions from the ${model.layers}×${model.hidden} ${model.cell.toUpperCase()} model did not come within ` +
+      `${limit} s three times in a row on this machine, so none were shown: a smaller model (lstmLens.hiddenSize, lstmLens.layers) answers in time.`);
   }
 
   /** Once per workspace: completions need a model, and there is none yet. */

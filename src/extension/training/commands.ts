@@ -1,9 +1,11 @@
 // The training commands: Train on Workspace, Stop, Resume, Reset, Generate Sample, Export and
 // Import Model, Show Training. Each checks what must hold first (a folder is open, the
 // workspace is trusted, no run is going on, a model exists) and answers with one clear message.
+import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { intervalsFor, saveEveryMsFor } from '../../defaults';
+import { DEFAULTS, intervalsFor, saveEveryMsFor } from '../../defaults';
+import { modelFit } from '../../model-files/fit';
 import type { TrainJob } from '../../training/protocol';
 import { bpc, compact, plural } from '../format';
 import { failureMessage } from './failures';
@@ -172,11 +174,21 @@ export class TrainingCommands {
       filters: { 'Safetensors model': ['safetensors'] },
     }))?.[0];
     if (!source) return false;
+    let incoming: ModelSummary;
     try {
-      await this.store.validate(source.fsPath);   // refuse a bad file before asking anything
+      incoming = await this.store.validate(source.fsPath);   // refuse a bad file before asking anything
     } catch (e) {
       void this.notify.error((e as Error).message);
       return false;
+    }
+    const fit = modelFit(incoming, { totalMemBytes: os.totalmem() }, DEFAULTS.completions.timeoutMs);
+    if (fit.warning) {
+      if (args?.confirm !== false) {
+        // modal, as Replace below: a notification's button may never be clicked
+        const choice = await vscode.window.showWarningMessage(`${fit.warning} Import it anyway?`, { modal: true }, 'Import Anyway');
+        if (choice !== 'Import Anyway') return false;
+      }
+      void this.notify.warn(fit.warning);   // what the user was told, in api.messages and the output channel
     }
     if (this.store.exists() && args?.confirm !== false) {
       const choice = await vscode.window.showWarningMessage(
@@ -187,7 +199,7 @@ export class TrainingCommands {
       const summary = await this.store.importFrom(source.fsPath);
       this.controller.remainingMs = 0;
       await this.loadStoredModel();
-      void this.notify.info(`Imported a ${summary.layers}×${summary.hidden} ${summary.cell.toUpperCase()} model (${compact(summary.charsSeen)} characters trained).`);
+      void this.notify.info(importedMessage(summary));
       return true;
     } catch (e) {
       void this.notify.error((e as Error).message);
@@ -316,4 +328,19 @@ export class TrainingCommands {
   private keptNote(): string {
     return this.model ? ` The last saved model (step ${this.model.steps}) is kept.` : '';
   }
+}
+
+/** "Imported a 2×256 LSTM model (1.2M characters trained)."; for a model another trainer wrote,
+ *  "Imported a 3×1024 LSTM model trained elsewhere (PyTorch 2.3, 8 processes on cuda), 2.1B characters." */
+export function importedMessage(m: ModelSummary): string {
+  const shape = `${m.layers}×${m.hidden} ${m.cell.toUpperCase()}`;
+  const chars = compact(m.charsSeen).replace(/G$/, 'B');
+  const w = m.trainedWith;
+  if (!w) return `Imported a ${shape} model (${chars} characters trained).`;
+  const torch = typeof w.torch === 'string' ? `PyTorch ${/^\d+\.\d+/.exec(w.torch)?.[0] ?? w.torch}` : undefined;
+  const where = typeof w.processes === 'number' && Number.isInteger(w.processes) && w.processes > 0 ? plural(w.processes, 'process', 'processes') : undefined;
+  const device = typeof w.device === 'string' ? w.device : undefined;
+  const how = [torch ?? (typeof w.trainer === 'string' ? w.trainer : undefined),
+    where && device ? `${where} on ${device}` : where ?? (device ? `on ${device}` : undefined)].filter(Boolean).join(', ');
+  return `Imported a ${shape} model trained elsewhere${how ? ` (${how})` : ''}, ${chars} characters.`;
 }
