@@ -26,6 +26,22 @@ class CharRNN(nn.Module):
         self.rnn = _CELLS[cell](input_size=vocab_size, hidden_size=hidden, num_layers=layers, dropout=dropout, **extra)
         self.decoder = nn.Linear(hidden, vocab_size)
 
+    @torch.no_grad()
+    def init_as_engine(self, ids: "torch.Tensor | None", forget_bias: float = 1.0) -> None:
+        """The engine's start for a new model (src/engine/model.ts initParams; its numbers differ,
+        its recipe does not): an LSTM's forget gates with bias `forget_bias` (rows [H, 2H) of
+        bias_ih, the same rows of bias_hh 0, so the gate sees exactly that), and the decoder's bias
+        at the training text's log character frequencies, centred (unigramLogits: counts + ½)."""
+        H = self.hidden
+        if self.cell == "lstm":
+            for k in range(self.layers):
+                getattr(self.rnn, f"bias_ih_l{k}")[H:2 * H] = forget_bias
+                getattr(self.rnn, f"bias_hh_l{k}")[H:2 * H] = 0.0
+        if ids is not None:
+            counts = torch.bincount(ids.reshape(-1).long(), minlength=self.vocab_size).double() + 0.5
+            logits = torch.log(counts / counts.sum())
+            self.decoder.bias.copy_((logits - logits.mean()).float())
+
     @classmethod
     def from_config(cls, config: Dict) -> "CharRNN":
         return cls(config["cell"], config["layers"], config["hidden"], config["vocabSize"], config.get("dropout", 0.0))

@@ -88,6 +88,8 @@ class Trainer:
         self.model = CharRNN.from_config(setup.config)
         if setup.params is not None:
             self.model.load_state_dict(setup.params)
+        else:   # a new model starts as the engine's does (the same on every rank: DDP broadcasts rank 0's)
+            self.model.init_as_engine(torch.from_numpy(np.asarray(data)))
         self.model.to(cluster.device)
         torch.manual_seed(cfg["seed"] + 1 + cluster.rank)   # dropout masks: each rank its own
         # DDP broadcasts rank 0's weights to the others as it wraps the model
