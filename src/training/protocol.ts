@@ -85,5 +85,6 @@ export type WorkerMessage =
   | { type: 'notice'; message: string }               // e.g. a NaN rollback
   | { type: 'saved'; path: string; step: number; charsSeen: number }
   | { type: 'sample'; id: number; text: string }      // answer to a HostMessage 'sample' / a SampleJob
-  | { type: 'done'; reason: 'budget' | 'stopped'; step: number; charsSeen: number; valBpc?: number }
+  | { type: 'done'; reason: 'budget' | 'stopped'; /** of the model on disk */ step: number; charsSeen: number; valBpc?: number;
+      /** the run's last step, when validation kept an earlier model (which `step` names) */ lastStep?: number }
   | { type: 'failed'; code: FailureCode; data?: LensErrorData; message: string; /** a stack trace, for the output channel */ detail?: string };

@@ -94,6 +94,8 @@ export interface RunResult {
   valBpc?: number;
   /** The model kept on disk, when validation chose it: its step and score. */
   kept?: { step: number; valBpc: number };
+  /** The last validation score of the run (of its last model, when that is not the kept one). */
+  lastValBpc?: number;
 }
 
 /** A copy of the model and its trainer, with the progress and score it had then. */
@@ -242,11 +244,8 @@ export async function runTraining(o: RunOptions): Promise<RunResult> {
   emitProgress(sampleText(o, 200, ++sampleCount));
   if (!kept) return { reason, progress: progress(), valBpc };
   const final = kept as Kept;   // (narrowed for the closure-assigned variable)
-  if (final.progress.steps !== progress().steps) {
-    o.onNotice?.(`Kept the model of step ${final.progress.steps} (validation ${final.valBpc.toFixed(3)} bits/char): ` +
-      `the model at the end scored ${valBpc?.toFixed(3)}.`);
-  }
-  return { reason, progress: progress(), valBpc: final.valBpc, kept: { step: final.progress.steps, valBpc: final.valBpc } };
+  // each interface says which model it kept (the CLI in a line, the editor in its ending message)
+  return { reason, progress: progress(), valBpc: final.valBpc, lastValBpc: valBpc, kept: { step: final.progress.steps, valBpc: final.valBpc } };
 
   function emitProgress(text?: string) {
     const elapsed = now() - t0;

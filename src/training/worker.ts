@@ -56,7 +56,10 @@ async function train(job: TrainJob): Promise<void> {
     shouldStop: () => stopRequested,
   });
   if (!result.progress) return post({ type: 'done', reason: 'stopped', step: 0, charsSeen: 0 });
-  post({ type: 'done', reason: result.reason, step: result.progress.steps, charsSeen: result.progress.charsSeen, valBpc: result.valBpc });
+  // the step of the model on disk: validation may have kept an earlier one than the last
+  const earlier = result.kept && result.kept.step !== result.progress.steps;
+  post({ type: 'done', reason: result.reason, step: result.kept?.step ?? result.progress.steps, charsSeen: result.progress.charsSeen,
+    valBpc: result.valBpc, ...(earlier ? { lastStep: result.progress.steps } : {}) });
 }
 
 function sampleStored(job: SampleJob): void {

@@ -86,6 +86,10 @@ export async function train(argv: string[]): Promise<number> {
       progress: (e) => sink.progress(e), notice: (m) => sink.notice(m), shouldStop: () => stopRequested,
     });
     sink.end();
+    if ('kept' in result && result.kept && result.kept.step !== result.progress.steps) {
+      process.stderr.write(`Kept the model of step ${result.kept.step} (validation ${result.kept.valBpc.toFixed(3)} bits/char): ` +
+        `the model at the end scored ${result.lastValBpc?.toFixed(3) ?? 'worse'}.\n`);
+    }
     const val = result.valBpc === undefined ? '' : `, validation ${result.valBpc.toFixed(3)} bits/char`;
     process.stderr.write(`${result.reason === 'stopped' ? 'Stopped' : 'Done'} after ${result.progress?.steps ?? 0} steps${val}; saved ${out}\n`);
     if (v.json !== true) process.stderr.write(nextSteps(out));

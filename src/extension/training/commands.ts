@@ -294,6 +294,12 @@ export class TrainingCommands {
         await this.loadStoredModel({ keepHistory: true });
         this.ui.setIdleState(o.reason === 'stopped' ? 'stopped' : 'ready');
         const score = o.valBpc !== undefined ? `${bpc(o.valBpc)} bits/char on held-out files` : 'no held-out files to score on';
+        if (o.lastStep !== undefined) {
+          // validation kept an earlier model than the run's last: say which, and why
+          void this.notify.info(`LSTM Lens ${o.reason === 'stopped' ? 'stopped' : 'finished'} training at step ${o.lastStep}; the model kept is ` +
+            `the one of step ${o.step} (${score}), which scored better than the later ones.`);
+          break;
+        }
         void this.notify.info(o.reason === 'stopped'
           ? `LSTM Lens stopped training and saved the model at step ${o.step} (${score}). Resume Training continues where it left off.`
           : `LSTM Lens finished training: ${score} after ${compact(o.charsSeen)} characters (step ${o.step}). The model is saved.`);

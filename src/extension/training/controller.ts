@@ -16,7 +16,7 @@ export type CorpusMessage = Extract<WorkerMessage, { type: 'corpus' }>;
 export type StartedMessage = Extract<WorkerMessage, { type: 'started' }>;
 
 export type RunOutcome =
-  | { kind: 'done'; reason: 'budget' | 'stopped'; step: number; charsSeen: number; valBpc?: number; remainingMs: number }
+  | { kind: 'done'; reason: 'budget' | 'stopped'; step: number; charsSeen: number; valBpc?: number; remainingMs: number; lastStep?: number }
   | { kind: 'failed'; code: FailureCode; message: string; detail?: string }
   | { kind: 'crashed'; message: string; outOfMemory: boolean };
 
@@ -96,7 +96,7 @@ export class TrainingController extends EventEmitter {
           case 'saved': live.lastSave = { step: m.step, charsSeen: m.charsSeen, time: Date.now() }; this.emit('saved', m); break;
           case 'done': {
             const used = live.progress?.elapsedMs ?? Date.now() - live.startedAt;
-            outcome = { kind: 'done', reason: m.reason, step: m.step, charsSeen: m.charsSeen, valBpc: m.valBpc,
+            outcome = { kind: 'done', reason: m.reason, step: m.step, charsSeen: m.charsSeen, valBpc: m.valBpc, lastStep: m.lastStep,
               remainingMs: m.reason === 'stopped' ? Math.max(0, job.budgetMs - used) : 0 };
             break;
           }
