@@ -6,7 +6,7 @@
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
 OUT=${1:-$HERE/../results/heldout}
-TOOLS=${BENCH_TOOLS:-/work/shared/bench-tools}
+TOOLS=${BENCH_TOOLS:-$HERE/../../../shared/bench-tools}   # shared/ beside the repository
 TARGET=${TARGET_CHARS:-4500000}          # ~4 MB of train per language (90/5/5 split by file)
 mkdir -p "$OUT/src/ts" "$OUT/src/c" "$OUT/src/py"
 OUT=$(cd "$OUT" && pwd)
