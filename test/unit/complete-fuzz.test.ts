@@ -8,18 +8,14 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CODE, writeTinyModel } from './complete-fixture';
 import { runCli } from './cli-run';
+import { Rng } from '../../src/engine/rng';
 
 const CLI = resolve(__dirname, '../../dist/cli.js');
 
+/** The engine's seeded generator, so every run fuzzes the same inputs. */
 function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const g = new Rng(seed);
+  return () => g.next();
 }
 
 type Rand = () => number;

@@ -6,17 +6,12 @@ import { strict as assert } from 'node:assert';
 import { decodeCheckpoint, encodeCheckpoint, UNK } from '../../src/engine/checkpoint';
 import { paramLayout } from '../../src/engine/params';
 import { buildCorpusNGram, decodeNGramFile, encodeNGramFile } from '../../src/complete/ngram-file';
+import { Rng } from '../../src/engine/rng';
 
-/** mulberry32: a small seeded generator, so every run fuzzes the same inputs. */
+/** The engine's seeded generator, so every run fuzzes the same inputs. */
 function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const g = new Rng(seed);
+  return () => g.next();
 }
 
 type Rand = () => number;

@@ -8,26 +8,20 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import * as esbuild from 'esbuild';
+import { bundleTrainingWorker } from './training-worker-bundle';
 import { decodeNGramFile } from '../../src/complete/ngram-file';
 import { ngramPathFor } from '../../src/model-files/paths';
 import { TrainingController, type CorpusMessage } from '../../src/extension/training/controller';
 import { loadCheckpoint } from '../../src/model-files/checkpoint-file';
 import type { TrainJob } from '../../src/training/protocol';
 
-const ROOT = path.join(__dirname, '..', '..');
 
 describe('a multi-root workspace (training worker)', function () {
   this.timeout(60_000);
   let tmp: string, workerPath: string;
   before(async () => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lstm-lens-multiroot-'));
-    const out = path.join(tmp, 'dist');
-    await esbuild.build({
-      entryPoints: { 'training-worker': path.join(ROOT, 'src/training/worker.ts'), 'grad-worker': path.join(ROOT, 'src/training/grad-worker.ts') },
-      outdir: out, bundle: true, platform: 'node', target: 'node20', format: 'cjs', logLevel: 'error',
-    });
-    workerPath = path.join(out, 'training-worker.js');
+    workerPath = await bundleTrainingWorker(tmp);
   });
   after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 

@@ -6,12 +6,11 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import * as esbuild from 'esbuild';
+import { bundleTrainingWorker } from './training-worker-bundle';
 import { AlreadyTrainingError, RunOutcome, StartedMessage, TrainingController } from '../../src/extension/training/controller';
 import { loadCheckpoint } from '../../src/model-files/checkpoint-file';
 import type { TrainJob } from '../../src/training/protocol';
 
-const ROOT = path.join(__dirname, '..', '..');
 let tmp: string;
 let workerPath: string;
 
@@ -56,13 +55,7 @@ describe('training worker (through TrainingController)', function () {
 
   before(async () => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lstm-lens-worker-'));
-    // The worker runs as a bundle, as in the extension; grad-worker.js sits beside it for threads > 1.
-    const out = path.join(tmp, 'dist');
-    await esbuild.build({
-      entryPoints: { 'training-worker': path.join(ROOT, 'src/training/worker.ts'), 'grad-worker': path.join(ROOT, 'src/training/grad-worker.ts') },
-      outdir: out, bundle: true, platform: 'node', target: 'node20', format: 'cjs', logLevel: 'error',
-    });
-    workerPath = path.join(out, 'training-worker.js');
+    workerPath = await bundleTrainingWorker(tmp);   // as in the extension
   });
 
   after(() => fs.rmSync(tmp, { recursive: true, force: true }));
