@@ -2,18 +2,19 @@
 // Draws train and validation bits per char against characters seen on a canvas in the
 // theme's colours, lists the run's numbers and the samples (newest first). Every piece of
 // text goes in through textContent: nothing from the model or the workspace becomes markup.
-import type { FromPanel, PanelSample, PanelSnapshot, PanelStatus, ToPanel } from '../src/extension/training/panel-messages';
+import type { FromPanel, PanelFileGroup, PanelSample, PanelSnapshot, PanelStatus, ToPanel } from '../src/extension/training/panel-messages';
 
 declare function acquireVsCodeApi(): { postMessage(m: FromPanel): void };
 const vscode = acquireVsCodeApi();
 
 const MAX_SAMPLES = 30;
-const data: PanelSnapshot = { train: [], val: [], samples: [], status: { state: '…', lines: [] } };
+const data: PanelSnapshot = { train: [], val: [], samples: [], status: { state: '…', lines: [] }, files: [] };
 
 const canvas = document.getElementById('chart') as HTMLCanvasElement;
 const stateEl = document.getElementById('state')!;
 const linesEl = document.getElementById('status-lines')!;
 const samplesEl = document.getElementById('samples')!;
+const filesEl = document.getElementById('files')!;
 
 // A CSP violation (an inline style, a blocked resource) is a bug: report it to the host.
 let violations = 0;
@@ -32,7 +33,7 @@ window.addEventListener('message', (event: MessageEvent<ToPanel>) => {
   switch (m.type) {
     case 'init':
       data.train = m.snapshot.train; data.val = m.snapshot.val; data.samples = m.snapshot.samples.slice(0, MAX_SAMPLES);
-      renderStatus(m.snapshot.status); renderSamples(); draw();
+      renderStatus(m.snapshot.status); renderSamples(); renderFiles(m.snapshot.files); draw();
       document.body.dataset.ready = '1';
       break;
     case 'points':
@@ -44,6 +45,9 @@ window.addEventListener('message', (event: MessageEvent<ToPanel>) => {
       break;
     case 'status':
       renderStatus(m.status);
+      break;
+    case 'files':
+      renderFiles(m.files);
       break;
   }
 });
@@ -86,6 +90,41 @@ function addSample(s: PanelSample): void {
   samplesEl.querySelector('.empty')?.remove();
   samplesEl.prepend(sampleNode(s));
   while (samplesEl.children.length > MAX_SAMPLES) samplesEl.lastElementChild!.remove();
+}
+
+// ---- the files of the run -----------------------------------------------------------------
+
+/** Each group a <details> (the held-out and skipped ones open when short): its title, then its
+ *  files, each a path and a note. Paths are the workspace's: textContent only. */
+function renderFiles(groups: PanelFileGroup[]): void {
+  data.files = groups;
+  if (groups.length === 0) return;
+  filesEl.replaceChildren(...groups.map((g) => {
+    const details = document.createElement('details');
+    details.className = `file-group file-group-${g.kind.replace(/[^a-z]+/g, '-')}`;
+    details.open = g.kind !== 'train' && g.items.length > 0 && g.items.length <= 20;
+    const summary = document.createElement('summary');
+    summary.textContent = g.title;
+    const list = document.createElement('ul');
+    for (const f of g.items) {
+      const li = document.createElement('li');
+      const code = document.createElement('code');
+      code.textContent = f.path;
+      const note = document.createElement('span');
+      note.className = 'note';
+      note.textContent = f.note;
+      li.append(code, note);
+      list.append(li);
+    }
+    if (g.more) {
+      const li = document.createElement('li');
+      li.className = 'more';
+      li.textContent = g.more;
+      list.append(li);
+    }
+    details.append(summary, list);
+    return details;
+  }));
 }
 
 // ---- the chart -----------------------------------------------------------------------------

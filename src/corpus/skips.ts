@@ -25,7 +25,8 @@ export interface SkipCount {
 
 export type SkipCounts = Partial<Record<SkipReason, SkipCount>>;
 
-const MAX_EXAMPLES = 5;
+/** Paths kept per reason: enough for the Training panel's list of skipped files. */
+const MAX_EXAMPLES = 20;
 
 export function countSkip(skipped: SkipCounts, reason: SkipReason, relPath: string): void {
   const s = (skipped[reason] ??= { count: 0, examples: [] });
@@ -49,6 +50,18 @@ const DESCRIPTIONS: [SkipReason, string, string][] = [
   ['brokenLink', 'broken symlink', 'broken symlinks'],
   ['ignored', 'ignored file or folder', 'ignored files or folders'],
 ];
+
+/** How a reason is said of n files: "binary files", "special file (socket, FIFO or device)". */
+export function skipLabel(reason: string, n: number): string {
+  const d = DESCRIPTIONS.find(([r]) => r === reason);
+  return d ? (n === 1 ? d[1] : d[2]) : reason;
+}
+
+/** The reasons that occurred in the order sentences name them, with their counts and examples. */
+export function skipsInOrder(skipped: SkipCounts): { reason: SkipReason; count: number; examples: string[] }[] {
+  return DESCRIPTIONS.filter(([r]) => (skipped[r]?.count ?? 0) > 0)
+    .map(([r]) => ({ reason: r, count: skipped[r]!.count, examples: skipped[r]!.examples.slice() }));
+}
 
 /** "3 binary files and 2 ignored files or folders", or '' when nothing was skipped. */
 export function describeSkips(skipped: SkipCounts): string {

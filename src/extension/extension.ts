@@ -9,7 +9,7 @@ import { Completions } from './completions/completions';
 import { ModelStore } from '../model-files/model-store';
 import { Notifier } from './notify';
 import { StatusBar } from './training/status-bar';
-import { TrainingCommands } from './training/commands';
+import { TrainingCommands, type ExistingModelChoice } from './training/commands';
 import { TrainingController } from './training/controller';
 import { TrainingHistory } from './training/history';
 import { TrainingPanel } from './training/panel';
@@ -41,13 +41,13 @@ export function activate(context: vscode.ExtensionContext): LstmLensApi {
     void vscode.commands.executeCommand(`lstmLens.${command}`);
   });
   const ui = new TrainingUi(controller, statusBar, history, panel);
-  const commands = new TrainingCommands(store, controller, ui, panel, notify);
+  const commands = new TrainingCommands(store, controller, ui, panel, notify, context.workspaceState);
   controller.on('notice', (m: string) => void notify.warn(m));
   controller.on('saved', (m: { step: number }) => notify.trace(`saved the model at step ${m.step}`));
 
   const register = (id: string, fn: (...args: never[]) => unknown) =>
     context.subscriptions.push(vscode.commands.registerCommand(id, fn));
-  register('lstmLens.train', () => commands.train());
+  register('lstmLens.train', (args?: { existingModel?: ExistingModelChoice }) => commands.train(args));
   register('lstmLens.stop', () => commands.stop());
   register('lstmLens.resume', () => commands.resume());
   register('lstmLens.reset', (args?: { confirm?: boolean }) => commands.reset(args));

@@ -155,6 +155,21 @@ export function moveAside(checkpointPath: string): string {
   return target;
 }
 
+/** Renames the model's checkpoint, optimizer state and n-gram counts to those of `newCheckpointPath`
+ *  (in the same folder), so that they stay one model under the new name; temp files of unfinished
+ *  writes go. Returns the files renamed (new paths). */
+export function renameModel(checkpointPath: string, newCheckpointPath: string): string[] {
+  const from = sidecarPaths(checkpointPath), to = sidecarPaths(newCheckpointPath);
+  const moved: string[] = [];
+  from.forEach((f, i) => {
+    if (!fs.existsSync(f)) return;
+    fs.renameSync(f, to[i]);
+    moved.push(to[i]);
+  });
+  removeModelFiles(checkpointPath);   // what is left: temp files
+  return moved;
+}
+
 /** The files of the model that exist: the checkpoint, its optimizer state, its n-gram counts, and
  *  temp files that an interrupted write of any of them left behind. Files moved aside as corrupt
  *  are not the model's any more and are not listed. */

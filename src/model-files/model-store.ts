@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { CheckpointHeader } from '../engine/checkpoint';
 import { writeFileAtomicAsync } from './atomic-write';
-import { decodeUsableCheckpoint, existingModelFiles, loadCheckpointAsync, readCheckpointBytesAsync, moveAside as moveAsideFiles, readCheckpointHeader, removeModelFiles } from './checkpoint-file';
+import { decodeUsableCheckpoint, existingModelFiles, loadCheckpointAsync, readCheckpointBytesAsync, moveAside as moveAsideFiles, readCheckpointHeader, removeModelFiles, renameModel } from './checkpoint-file';
 import { MODEL_FILE } from './paths';
 
 export { MODEL_FILE };
@@ -72,6 +72,25 @@ export class ModelStore extends EventEmitter {
   /** Renames the model (and its sidecar) to *.corrupt-<time>; returns the model's new path. */
   moveAside(): string {
     return moveAsideFiles(this.modelPath!);
+  }
+
+  /** Keeps the stored model under another name beside it (previous-<time>.safetensors, with its
+   *  optimizer state and n-gram counts renamed alike), so that a new model can be trained in its
+   *  place and the old one imported back. Returns the kept checkpoint's path. */
+  setAside(): string {
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-').replace(/Z$/, '');
+    const kept = path.join(this.dir!, `previous-${stamp}.safetensors`);
+    renameModel(this.modelPath!, kept);
+    this.emit('changed');
+    return kept;
+  }
+
+  /** Puts a model kept by setAside back in place, if no model is stored meanwhile. */
+  restore(kept: string): boolean {
+    if (this.exists() || !fs.existsSync(kept)) return false;
+    renameModel(kept, this.modelPath!);
+    this.emit('changed');
+    return true;
   }
 
   /** The files of the stored model that exist (existingModelFiles). */

@@ -66,12 +66,28 @@ export type HostMessage =
 /** Why files were left out, with how many of each (reasons as src/corpus/skips.ts names them). */
 export type SkipTally = Record<string, number>;
 
+/** Which files a run reads, for the Training panel: each part's files (the first MAX_LISTED_FILES,
+ *  with their characters), and the skipped ones by reason (a few examples each). */
+export interface CorpusFileLists {
+  train: { path: string; chars: number }[];
+  val: { path: string; chars: number }[];
+  /** files of each part past the listed ones */
+  trainMore: number;
+  valMore: number;
+  /** in the order sentences name them; `label` says the reason of `count` files ("binary files") */
+  skipped: { reason: string; label: string; count: number; examples: string[] }[];
+}
+
+export const MAX_LISTED_FILES = 1000;
+
 /** How a run failed: a LensError's code (src/errors.ts), or 'internal' for a bug. */
 export type FailureCode = LensErrorCode | 'internal';
 
 export type WorkerMessage =
   | { type: 'corpus'; files: number; chars: number; trainFiles: number; valFiles: number;
-      skipped: SkipTally; /** "3 binary files and 2 ignored files or folders", or '' */ skippedSummary: string }
+      /** characters of training text (headers included), what the model learns from */ trainChars: number;
+      skipped: SkipTally; /** "3 binary files and 2 ignored files or folders", or '' */ skippedSummary: string;
+      /** the files themselves (a workspace's; none for the CLI's streams) */ lists?: CorpusFileLists }
   | { type: 'started'; resumed: boolean; step: number; charsSeen: number; params: number;
       /** numeric backend ("WebAssembly (simd)", ...) and compute threads */
       backend: string; threads: number;
@@ -79,7 +95,9 @@ export type WorkerMessage =
       /** [charsSeen, val bpc] from earlier runs of this model, oldest first */
       valHistory: [number, number][];
       /** set when the stored model was used instead of settings that differ from it */
-      settingsIgnored?: string }
+      settingsIgnored?: string;
+      /** set when the model resumed was scored on other held-out files: figures before this run are not comparable */
+      heldOutChanged?: string }
   | { type: 'progress'; step: number; epoch: number; charsSeen: number; charsPerSecond: number;
       trainBpc: number; valBpc?: number; elapsedMs: number; etaMs?: number; lr: number; sample?: string }
   | { type: 'notice'; message: string }               // e.g. a NaN rollback

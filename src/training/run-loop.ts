@@ -83,6 +83,9 @@ export interface RunOptions {
   saveEveryMs?: number;
   /** Cap on validation characters scored per evaluation (the first streams' prefixes). */
   maxValChars?: number;
+  /** The resumed model's figures were measured on other validation text: its score on this one
+   *  starts its history anew and is written at the first save (with progress's record of the text). */
+  valChanged?: boolean;
   now?: () => number;
 }
 
@@ -204,7 +207,10 @@ export async function runTraining(o: RunOptions): Promise<RunResult> {
   // A resumed model is the one to beat: the file on disk holds it already.
   if (o.progress.steps > 0 && val.length > 0) {
     const bpc = score();
-    if (bpc !== undefined && Number.isFinite(bpc)) keep(bpc, true);
+    if (bpc !== undefined && Number.isFinite(bpc)) {
+      if (o.valChanged) history.push([startChars, bpc]);
+      keep(bpc, !o.valChanged);
+    }
   }
   while (!done()) {
     if (o.shouldStop?.()) { reason = 'stopped'; break; }

@@ -9,19 +9,21 @@
 //   5. the loop       train until the budget ends or a stop is asked for, saving atomically
 //                     (run-loop.ts: validation, samples, periodic saves, NaN rollbacks)
 //   6. the end        the extra threads closed, how the run ended returned
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { buildCorpus, collectCorpus } from '../corpus';
 import { readTexts } from '../corpus/streams';
 import { hasMoreCharsThan } from '../corpus/vocab';
 import { LensError } from '../errors';
 import { MAX_VOCAB_SIZE } from '../model-files/limits';
-import { describeSkips } from '../corpus/skips';
+import { describeSkips, skipLabel, skipsInOrder } from '../corpus/skips';
 import { includeFilter } from '../corpus/include-filter';
 import { CorpusNGramWriter, streamsAsFiles } from '../complete/load';
 import { saveCheckpoint } from '../model-files/checkpoint-file';
 import { BackendChoice, pickKernels } from '../runtime/kernels';
 import { sample } from '../engine/sample';
-import type { CorpusSettings, SkipTally } from './protocol';
+import { MAX_LISTED_FILES, type CorpusFileLists, type CorpusSettings, type SkipTally } from './protocol';
+import type { TrainingProgress } from '../engine/checkpoint';
 import { Budget, ProgressEvent, RunResult, runTraining } from './run-loop';
 import { PreparedSession, prepareSession, SessionSettings } from './session';
 
@@ -51,11 +53,15 @@ export interface CorpusReport {
   chars: number;
   trainFiles: number;
   valFiles: number;
+  /** characters of training text (UTF-16 units, headers included) */
+  trainChars: number;
   skipped: SkipTally;
   /** "3 binary files and 2 ignored files or folders", or '' */
   skippedSummary: string;
   /** The corpus rules' own summary line ("Read 16 files (35,468 characters); skipped ..."), or '' */
   summary: string;
+  /** The files of a workspace corpus, listed (none for streams) */
+  lists?: CorpusFileLists;
 }
 
 /** The model about to train. */
@@ -64,6 +70,8 @@ export interface StartedReport {
   backend: string;
   /** A sample of `length` characters from the model as it is now (never UNK). */
   sample(length: number, temperature: number): string;
+  /** One sentence when the model resumed was scored on other held-out files than this run's. */
+  heldOutChanged?: string;
 }
 
 export interface TrainingEvents {
@@ -106,7 +114,12 @@ export async function trainModel(job: TrainingJob, on: TrainingEvents = {}): Pro
   });
   try {
     if (session.stateNotice) on.notice?.(session.stateNotice);
-    on.started?.({ session, backend: picked.description, sample: (length, temperature) => sampleText(session, length, temperature) });
+    // The held-out files this run scores on, recorded with the model: a later run on other ones
+    // (files added, removed or changed, another workspace) says its figures are not comparable.
+    const heldOut = heldOutRecord(text.val, text.report.valFiles, session.progress.charsSeen);
+    const heldOutChanged = session.resumed ? heldOutChange(session.progress, heldOut) : undefined;
+    session.progress.heldOut = heldOutChanged || !session.progress.heldOut ? heldOut : session.progress.heldOut;
+    on.started?.({ session, backend: picked.description, sample: (length, temperature) => sampleText(session, length, temperature), heldOutChanged });
 
     // 4. The corpus n-gram that completions mix with the LSTM, written at the first save.
     const ngram = new CorpusNGramWriter(job.checkpointPath, session.data, session.vocab.chars, text.trainFiles, text.heldOutFiles);
@@ -116,7 +129,7 @@ export async function trainModel(job: TrainingJob, on: TrainingEvents = {}): Pro
     return await runTraining({
       model, trainer, train, vocab: [...vocab.chars], val: session.val,
       unkId: vocab.unkId, outOfVocabCodePoints: vocab.outOfVocabCodePoints,
-      budget: job.budget, progress: session.progress,
+      budget: job.budget, progress: session.progress, valChanged: heldOutChanged !== undefined,
       save: (ck, state) => {
         const failed = ngram.save();
         if (failed) on.notice?.(failed);
@@ -152,12 +165,18 @@ export async function readCorpus(source: CorpusSource): Promise<TrainingText> {
     const split = buildCorpus(collected.files, { valFraction: source.valFraction, seed: source.seed });
     const skipped: SkipTally = {};
     for (const [reason, s] of Object.entries(collected.skipped)) if (s) skipped[reason] = s.count;
+    const listed = (spans: typeof split.trainSpans) => spans.slice(0, MAX_LISTED_FILES).map((f) => ({ path: f.relPath, chars: f.end - f.start }));
+    const lists: CorpusFileLists = {
+      train: listed(split.trainSpans), val: listed(split.valSpans),
+      trainMore: Math.max(0, split.trainSpans.length - MAX_LISTED_FILES), valMore: Math.max(0, split.valSpans.length - MAX_LISTED_FILES),
+      skipped: skipsInOrder(collected.skipped).map((k) => ({ ...k, label: skipLabel(k.reason, k.count) })),
+    };
     return {
       train: split.train, val: split.val ? [split.val] : [], trainFiles: split.trainFiles,
       heldOutFiles: collected.files.filter((f) => split.valFiles.includes(f.relPath)),
       report: {
         files: collected.files.length, chars: collected.totalChars, trainFiles: split.trainFiles.length, valFiles: split.valFiles.length,
-        skipped, skippedSummary: describeSkips(collected.skipped), summary: '',
+        trainChars: split.train.length, skipped, skippedSummary: describeSkips(collected.skipped), summary: '', lists,
       },
     };
   }
@@ -175,7 +194,33 @@ export async function readCorpus(source: CorpusSource): Promise<TrainingText> {
 }
 
 function streamsReport(trainFiles: number, chars: number, valFiles: number): CorpusReport {
-  return { files: trainFiles + valFiles, chars, trainFiles, valFiles, skipped: {}, skippedSummary: '', summary: '' };
+  return { files: trainFiles + valFiles, chars, trainFiles, valFiles, trainChars: chars, skipped: {}, skippedSummary: '', summary: '' };
+}
+
+/** What a checkpoint records of the held-out text it was scored on (training.heldOut): a digest
+ *  of the text, its files and characters, and from how many characters seen on it was used. */
+export interface HeldOutRecord { sha256: string; files: number; chars: number; sinceChars: number }
+
+export function heldOutRecord(val: string[], files: number, charsSeen: number): HeldOutRecord {
+  const h = createHash('sha256');
+  for (const v of val) h.update(v).update('\u001c');
+  return { sha256: h.digest('hex').slice(0, 32), files, chars: val.reduce((a, v) => a + v.length, 0), sinceChars: charsSeen };
+}
+
+/** The sentence when a resumed model's validation figures were measured on other held-out text
+ *  than `now` (or on text it did not record), or undefined when they are comparable. */
+export function heldOutChange(progress: TrainingProgress, now: HeldOutRecord): string | undefined {
+  if (progress.valBpcHistory.length === 0) return undefined;   // no earlier figures to compare with
+  const was = progress.heldOut as Partial<HeldOutRecord> | undefined;
+  const files = (n: number) => `${n.toLocaleString('en-US')} ${n === 1 ? 'file' : 'files'}`;
+  if (!was || typeof was.sha256 !== 'string') {
+    return 'The model\'s earlier validation figures were measured on held-out files it did not record (it was trained elsewhere or by an older version): ' +
+      'they are not comparable with the ones of this run.';
+  }
+  if (was.sha256 === now.sha256) return undefined;
+  const counts = typeof was.files === 'number' && typeof was.chars === 'number'
+    ? ` (${files(was.files)}, ${was.chars.toLocaleString('en-US')} characters then; ${files(now.files)}, ${now.chars.toLocaleString('en-US')} now)` : '';
+  return `The held-out files differ from the ones the model was scored on before${counts}: validation figures from before this run are not comparable with the new ones.`;
 }
 
 function sampleText(s: PreparedSession, length: number, temperature: number): string {

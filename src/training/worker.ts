@@ -36,15 +36,16 @@ async function train(job: TrainJob): Promise<void> {
     intervals: { progressEveryMs: job.progressEveryMs, evalEveryMs: job.evalEveryMs, sampleEveryMs: job.sampleEveryMs, saveEveryMs: job.saveEveryMs },
   }, {
     corpus: (c) => post({
-      type: 'corpus', files: c.files, chars: c.chars, trainFiles: c.trainFiles, valFiles: c.valFiles, skipped: c.skipped, skippedSummary: c.skippedSummary,
+      type: 'corpus', files: c.files, chars: c.chars, trainFiles: c.trainFiles, valFiles: c.valFiles, trainChars: c.trainChars,
+      skipped: c.skipped, skippedSummary: c.skippedSummary, lists: c.lists,
     }),
-    started: ({ session: s, backend, sample: sampler }) => {
+    started: ({ session: s, backend, sample: sampler, heldOutChanged }) => {
       sampleNow = sampler;
       const cfg = s.model.config;
       post({
         type: 'started', resumed: s.resumed, step: s.progress.steps, charsSeen: s.progress.charsSeen, params: s.model.params.length,
         backend, threads: s.threads, config: { cell: cfg.cell, layers: cfg.layers, hidden: cfg.hidden, vocabSize: cfg.vocabSize },
-        valHistory: s.progress.valBpcHistory.slice(), settingsIgnored: s.settingsIgnored,
+        valHistory: s.progress.valBpcHistory.slice(), settingsIgnored: s.settingsIgnored, heldOutChanged,
       });
     },
     progress: (e) => post({

@@ -5,8 +5,11 @@
 //   status bar show the run; a click on the status bar opens the Training panel, where the chart
 //   gets drawn (the canvas has pixels other than its background) and a sample appears; the
 //   panel's buttons (Stop, Train, Generate Sample) do what they say and are enabled only when they
-//   can; Generate Sample works from the palette; no Content-Security-Policy violation reaches the
-//   console. Screenshots of each step go to shots/ (gitignored).
+//   can; the panel lists the files trained on, held out and skipped (a file name of markup shown
+//   as text); Train over the stored model asks, in a dialog, whether to continue it or train a new
+//   one; the progress notification's Cancel stops a run; the settings come in titled sections
+//   under "LSTM Lens"; Generate Sample works from the palette; no Content-Security-Policy
+//   violation reaches the console. Screenshots of each step go to shots/ (gitignored).
 //
 // usage: node test/e2e/run.js [--keep]      (dist/ must be built; code-server is installed
 //        into .vscode-test-tools when missing)   env: E2E_CHROMIUM=/usr/bin/chromium
@@ -27,6 +30,9 @@ const { SHOTS, check, runCommand, E2eRun } = require('./common');
     check('npm run package equivalent: vsce packs a .vsix', fs.statSync(vsix).size > 10_000, `${(fs.statSync(vsix).size / 1024).toFixed(0)} KiB`);
     const ws = path.join(tmp, 'ws');
     fs.cpSync(path.join(ROOT, 'test', 'fixtures', 'ws'), ws, { recursive: true });
+    // a file whose name is markup: the Training panel's file list must show it as text
+    const ODD_NAME = '<img id="injected" src="x"> & "q".ts';
+    fs.writeFileSync(path.join(ws, 'src', ODD_NAME), 'export const odd = 1;\n');
     // A longer budget than the extension-host tests: the chart needs a few points, the panel a sample.
     const settingsFile = path.join(ws, '.vscode', 'settings.json');
     fs.writeFileSync(settingsFile, fs.readFileSync(settingsFile, 'utf8').replace(/"lstmLens.timeBudgetMinutes": [\d.]+/, '"lstmLens.timeBudgetMinutes": 1')
@@ -88,6 +94,20 @@ const { SHOTS, check, runCommand, E2eRun } = require('./common');
       `${points} points, ${pixels.differ} of ${pixels.total} pixels differ from the background rgba(${pixels.bg})`);
     check('training panel: a sample is shown', sampleText.trim().length > 0, JSON.stringify(sampleText.slice(0, 60)));
     check('training panel: run numbers listed', statusLines.some((l) => /Validation: \d/.test(l)), statusLines.slice(0, 3).join(' | '));
+    // the run's files: trained on, held out, skipped (and why), each name as text
+    const groups = await inner.locator('#files details summary').allInnerTexts();
+    await inner.locator('#files details.file-group-skipped').evaluate((d) => { d.open = true; });
+    await inner.locator('#files details.file-group-train').evaluate((d) => { d.open = true; });
+    const fileNames = await inner.locator('#files code').allInnerTexts();
+    const skippedNotes = await inner.locator('#files details.file-group-skipped li').allInnerTexts();
+    await inner.locator('#files').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: `${SHOTS}/e2e-04b-training-files.png` });
+    check('training panel: the files trained on, held out and skipped are listed',
+      /^Trained on \d+ files \(TypeScript/.test(groups[0] ?? '') && /^Held out for validation: 1 file/.test(groups[1] ?? '') && /^Skipped: .*1 binary file/.test(groups[2] ?? ''),
+      groups.join(' | '));
+    check('training panel: a skipped file says why', skippedNotes.some((l) => /logo\.dat\s+binary/.test(l)), skippedNotes.join(' | '));
+    check('training panel: a file name of markup is shown as text, not made into markup',
+      fileNames.includes(`src/${ODD_NAME}`) && await inner.locator('#injected').count() === 0, fileNames.filter((n) => /injected/.test(n)).join(' | '));
 
     // 4. the panel's buttons: Stop stops the run, Train starts one, Generate Sample opens a sample
     const button = (id) => inner.locator(`#${id}`);
@@ -103,11 +123,27 @@ const { SHOTS, check, runCommand, E2eRun } = require('./common');
     check('training panel: once stopped, Train is enabled and Stop disabled',
       await button('btn-train').isEnabled() && await button('btn-stop').isDisabled(), '');
     await button('btn-train').click();
+    // a model is stored: Train asks whether to continue it or train a new one, saying what each does
+    const dialog = page.locator('.monaco-dialog-box');
+    await dialog.waitFor({ timeout: 15000 });
+    const dialogText = (await dialog.innerText()).replace(/\s+/g, ' ');
+    await page.screenshot({ path: `${SHOTS}/e2e-05b-continue-or-new.png` });
+    check('Train over a stored model asks: continue it or train a new one, with the consequences',
+      /Continue training it, or train a new model\?/.test(dialogText) && /vocabulary, size and settings are kept/.test(dialogText) && /is kept, as previous-/.test(dialogText),
+      dialogText.slice(0, 160));
+    await dialog.locator('.monaco-button', { hasText: /^Continue Training$/ }).click();
     await page.locator('.statusbar-item', { hasText: 'LSTM: training' }).first().waitFor({ timeout: 30000 });
     await inner.locator('#state', { hasText: 'training' }).waitFor({ timeout: 10000 });
-    check('the panel\'s Train button starts a run', true, (await inner.locator('#state').innerText()).trim());
-    await button('btn-stop').click();
+    check('the panel\'s Train button starts a run (the stored model continued)', true, (await inner.locator('#state').innerText()).trim());
+    // the progress notification's Cancel stops the run, saving first
+    const running = page.locator('.notifications-toasts .notification-toast', { hasText: 'training:' }).first();
+    await running.waitFor({ timeout: 30000 });
+    await running.hover();
+    await running.locator('.monaco-button', { hasText: 'Cancel' }).click();
     await stopped.waitFor({ timeout: 30000 });
+    const stoppedToast = page.locator('.notifications-toasts .notification-toast', { hasText: /stopped training|the model kept is/ }).first();
+    await stoppedToast.waitFor({ timeout: 15000 });
+    check('the progress notification\'s Cancel stops the run and says what was kept', true, (await stoppedToast.innerText()).replace(/\s+/g, ' ').slice(0, 140));
     // 5. no CSP violations anywhere (the page's console, and the panel's own listener) while the panel was up
     const csp = run.cspViolations();
     const reported = await inner.locator('body').getAttribute('data-csp-violations');
@@ -156,6 +192,45 @@ const { SHOTS, check, runCommand, E2eRun } = require('./common');
       const line = (await page.locator('.editor-instance .monaco-editor .view-line', { hasText: 'export function ' }).last().innerText()).replace(/\u00a0/g, ' ');
       check('Tab accepts the ghost completion', line.startsWith('export function ') && line.length > 'export function '.length, JSON.stringify(line.slice(0, 60)));
     }
+
+    // 8. the settings: titled sections (Model, Training, Training Files, Completions) under LSTM Lens
+    await runCommand(page, 'Preferences: Open Settings (UI)');
+    const search = page.locator('.settings-editor .suggest-input-container textarea, .settings-editor .search-container textarea').first();
+    await search.waitFor({ timeout: 15000 });
+    await search.fill('@ext:lstm-lens.lstm-lens');
+    await page.waitForTimeout(1500);
+    const toc = (await page.locator('.settings-editor .settings-toc-container').innerText()).split('\n').map((l) => l.trim()).filter(Boolean);
+    const optimizer = page.locator('.settings-editor .setting-item', { hasText: 'Optimizer' }).first();
+    await optimizer.scrollIntoViewIfNeeded();
+    await optimizer.locator('.monaco-select-box').click();
+    const adamHelp = (await page.locator('.select-box-details-pane').first().innerText().catch(() => '')).replace(/\s+/g, ' ');
+    await page.screenshot({ path: `${SHOTS}/e2e-08-settings.png` });
+    await page.keyboard.press('Escape');
+    // (search results title each setting by its whole key, "Lstm Lens › Completions: Enabled": VS Code's way, not ours)
+    check('settings: sections Model, Training, Training Files and Completions under LSTM Lens',
+      ['LSTM Lens', 'Model', 'Training', 'Training Files', 'Completions'].every((t) => toc.includes(t)), toc.join(' | '));
+    // the table of contents without a search: the extension's sections, each setting titled without the "Lstm Lens:" of its key
+    await page.locator('.settings-editor .suggest-input-container').first().click();
+    await page.keyboard.press('Control+A');
+    await page.keyboard.press('Backspace');
+    await page.locator('.settings-editor .settings-toc-container .monaco-list-row', { hasText: /^Commonly Used/ }).first().waitFor({ timeout: 15000 });
+    await page.waitForTimeout(800);
+    const tocRow = (name) => page.locator('.settings-editor .settings-toc-container .monaco-list-row', { hasText: new RegExp(`^${name}`) }).first();
+    await tocRow('Extensions').click();
+    await page.keyboard.press('ArrowRight');
+    await tocRow('LSTM Lens').click();
+    await page.keyboard.press('ArrowRight');
+    await tocRow('Model').click();
+    await page.waitForTimeout(1000);
+    const modelCategories = await page.locator('.settings-editor .settings-tree-container .setting-item-category').allInnerTexts();
+    const modelLabels = await page.locator('.settings-editor .settings-tree-container .setting-item-label').allInnerTexts();
+    await tocRow('Completions').click();
+    await page.waitForTimeout(1000);
+    const completionLabels = await page.locator('.settings-editor .settings-tree-container .setting-item-label').allInnerTexts();
+    await page.screenshot({ path: `${SHOTS}/e2e-08b-settings-model.png` });
+    check('settings: in the LSTM Lens sections, no setting is titled "Lstm Lens: …"', !modelCategories.concat(toc).some((t) => /Lstm Lens/.test(t)) && modelLabels.includes('Cell') && completionLabels.includes('Enabled'),
+      modelLabels.slice(0, 4).join(' | ') + ' / ' + completionLabels.slice(0, 4).join(' | '));
+    check('settings: the optimizer\'s values are described', /per-weight step sizes/.test(adamHelp), adamHelp.slice(0, 100));
 
     completed = true;
   } catch (e) {

@@ -6,7 +6,10 @@ import * as path from 'node:path';
 import { DEFAULTS, intervalsFor, saveEveryMsFor } from '../../src/defaults';
 
 const manifest = JSON.parse(fs.readFileSync(path.join(__dirname, '../../package.json'), 'utf8'));
-const props = manifest.contributes.configuration.properties as Record<string, { default: unknown }>;
+/** contributes.configuration: titled sections (Model, Training, ...), each with its properties. */
+interface Setting { default: unknown; type?: string; enum?: unknown[]; enumDescriptions?: string[]; markdownDescription?: string; description?: string }
+const sections = manifest.contributes.configuration as { title: string; order?: number; properties: Record<string, Setting> }[];
+const props: Record<string, Setting> = Object.assign({}, ...sections.map((s) => s.properties));
 const setting = (key: string) => {
   assert.ok(props[`lstmLens.${key}`], `package.json has no lstmLens.${key}`);
   return props[`lstmLens.${key}`].default;
@@ -28,6 +31,21 @@ describe('defaults: one table (src/defaults.ts)', () => {
       saveIntervalSeconds: DEFAULTS.intervals.editorSaveSeconds,
     };
     for (const [key, value] of Object.entries(expected)) assert.equal(setting(key), value, `lstmLens.${key}`);
+  });
+
+  it('the settings come in titled sections, each enum value described', () => {
+    assert.ok(Array.isArray(sections), 'contributes.configuration is an array of sections');
+    assert.deepEqual(sections.map((s) => s.title), ['Model', 'Training', 'Training Files', 'Completions']);
+    assert.equal(manifest.displayName, 'LSTM Lens', 'the sections sit under the extension\'s name, spelt so');
+    const keys = sections.flatMap((s) => Object.keys(s.properties));
+    assert.equal(new Set(keys).size, keys.length, 'each setting in one section');
+    for (const s of sections) {
+      for (const [key, p] of Object.entries(s.properties)) {
+        assert.ok(p.markdownDescription || p.description, `${key} is described`);
+        if (p.enum) assert.equal(p.enumDescriptions?.length, p.enum.length, `${key}: one description per value`);
+        assert.equal(key.startsWith('lstmLens.completions.'), s.title === 'Completions', `${key} is in the section of its kind (${s.title})`);
+      }
+    }
   });
 
   it('a run of ten minutes or more uses the full intervals; a run of seconds still saves, scores and samples', () => {

@@ -43,7 +43,7 @@ export async function ensureTrainedModel(api: LstmLensApi): Promise<void> {
   const trained = api.store.exists() && fs.existsSync(file.replace(/\.safetensors$/, '.ngram.bin')) &&
     (await api.commands.loadStoredModel()) !== undefined;
   if (trained) return;
-  await vscode.commands.executeCommand('lstmLens.train');
+  await vscode.commands.executeCommand('lstmLens.train', { existingModel: 'continue' });
   const outcome = await api.commands.whenIdle();
   if (outcome?.kind !== 'done' || !api.store.exists()) throw new Error(`could not train a model: ${JSON.stringify(outcome)}`);
 }

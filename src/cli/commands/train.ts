@@ -77,8 +77,9 @@ export async function train(argv: string[]): Promise<number> {
         extra: defined({ lrDecay: v['lr-decay'], lrDecayEvery: v['lr-decay-every'], clipNorm: v.clip, clipValue: v['clip-value'] }),
       },
     }, {
-      started: ({ session, backend }) => {
+      started: ({ session, backend, heldOutChanged }) => {
         if (session.threads > 1) sink.notice(`Training on ${session.threads} threads.`);
+        if (heldOutChanged) sink.notice(heldOutChanged);
         const model = session.model.config;
         sink.notice(`Training a ${model.layers}×${model.hidden} ${model.cell.toUpperCase()} on ${session.data.length.toLocaleString('en-US')} characters ` +
           `(vocabulary ${session.vocab.size}) with ${backend} kernels.`);

@@ -5,9 +5,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { DEFAULTS, intervalsFor, saveEveryMsFor } from '../../defaults';
+import { companionsOf, notAModelFile } from '../../model-files/companions';
 import { modelFit } from '../../model-files/fit';
 import type { TrainJob } from '../../training/protocol';
 import { bpc, compact, plural } from '../format';
+import { smallCorpusWarning } from './corpus-warnings';
 import { failureMessage } from './failures';
 import type { ModelStore, ModelSummary } from '../../model-files/model-store';
 import type { Notifier } from '../notify';
@@ -15,6 +17,13 @@ import { readTrainingSettings } from '../settings';
 import type { TrainingController, RunOutcome, CorpusMessage, StartedMessage } from './controller';
 import type { TrainingPanel } from './panel';
 import type { TrainingUi } from './ui';
+
+/** What Train on Workspace does with a model already stored: train it further, or set it aside
+ *  and train a new one (the command's argument; asked in a dialog when not given). */
+export type ExistingModelChoice = 'continue' | 'new';
+
+/** workspaceState key: the file name the stored model was imported from, while it is the stored one. */
+const IMPORTED_KEY = 'lstmLens.importedFrom';
 
 export class TrainingCommands {
   private runDone: Promise<RunOutcome | undefined> = Promise.resolve(undefined);
@@ -27,7 +36,15 @@ export class TrainingCommands {
     private readonly ui: TrainingUi,
     private readonly panel: TrainingPanel,
     private readonly notify: Notifier,
+    /** the workspace's memento (context.workspaceState): remembers that the stored model was imported */
+    private readonly state: vscode.Memento,
   ) {}
+
+  /** The file name the stored model was imported from, or undefined (trained here, or none). */
+  get importedFrom(): string | undefined {
+    const v = this.state.get<unknown>(IMPORTED_KEY);
+    return typeof v === 'string' && this.store.exists() ? v : undefined;
+  }
 
   /** Resolves when the current run (if any) has ended and its outcome was handled, with that
    *  outcome: the last run's when none is going on, undefined before the first run in this window. */
@@ -61,8 +78,10 @@ export class TrainingCommands {
 
   // ---- commands ----------------------------------------------------------------------------
 
-  async train(): Promise<void> {
-    await this.startRun(false);
+  /** Train on Workspace. With a model stored, args.existingModel says whether to continue it or to
+   *  train a new one (the stored one kept aside); without it, the user is asked. */
+  async train(args?: { existingModel?: ExistingModelChoice }): Promise<void> {
+    await this.startRun(false, args?.existingModel);
   }
 
   async resume(): Promise<void> {
@@ -99,6 +118,7 @@ export class TrainingCommands {
       if (choice !== 'Reset Model') return false;
     }
     this.store.reset();
+    await this.state.update(IMPORTED_KEY, undefined);
     this.controller.remainingMs = 0;
     await this.loadStoredModel();
     void this.notify.info('The LSTM Lens model of this workspace was deleted; the next training run starts from scratch.');
@@ -174,6 +194,11 @@ export class TrainingCommands {
       filters: { 'Safetensors model': ['safetensors'] },
     }))?.[0];
     if (!source) return false;
+    const notModel = notAModelFile(source.fsPath);   // a sidecar or temp file picked in the dialog
+    if (notModel) {
+      void this.notify.error(`Cannot import ${path.basename(source.fsPath)}: ${notModel}`);
+      return false;
+    }
     let incoming: ModelSummary;
     try {
       incoming = await this.store.validate(source.fsPath);   // refuse a bad file before asking anything
@@ -190,16 +215,28 @@ export class TrainingCommands {
       }
       void this.notify.warn(fit.warning);   // what the user was told, in api.messages and the output channel
     }
-    if (this.store.exists() && args?.confirm !== false) {
+    // the files that come with it: the checkpoint is imported alone, so say what becomes of each
+    const companions = companionsOf(source.fsPath);
+    const companionLines = companions.map((c) => `${c.name} (${c.kind}): ${c.fate}.`);
+    if ((this.store.exists() || companions.length > 0) && args?.confirm !== false) {
+      const replace = this.store.exists();
+      const detail = [
+        ...(companionLines.length ? [`Import takes ${path.basename(source.fsPath)} alone. Beside it:`, ...companionLines.map((l) => `• ${l}`)] : []),
+        ...(replace ? ['The optimizer state and n-gram counts of the model stored now are removed with it.'] : []),
+      ].join('\n');
+      const button = replace ? 'Replace' : 'Import';
       const choice = await vscode.window.showWarningMessage(
-        'Replace the trained model of this workspace with the imported one?', { modal: true }, 'Replace');
-      if (choice !== 'Replace') return false;
+        replace ? 'Replace the trained model of this workspace with the imported one?' : `Import ${path.basename(source.fsPath)}?`,
+        { modal: true, detail }, button);
+      if (choice !== button) return false;
     }
     try {
       const summary = await this.store.importFrom(source.fsPath);
       this.controller.remainingMs = 0;
+      await this.state.update(IMPORTED_KEY, path.basename(source.fsPath));
       await this.loadStoredModel();
       void this.notify.info(importedMessage(summary));
+      if (companionLines.length) void this.notify.info(`Imported ${path.basename(source.fsPath)} alone; beside it, ${companionLines.join(' ')}`);
       return true;
     } catch (e) {
       void this.notify.error((e as Error).message);
@@ -220,7 +257,7 @@ export class TrainingCommands {
     ).then((c) => { if (c) void vscode.commands.executeCommand('workbench.trust.manage'); });
   }
 
-  private async startRun(resume: boolean): Promise<void> {
+  private async startRun(resume: boolean, existing?: ExistingModelChoice): Promise<void> {
     if (this.controller.running) {
       void this.notify.info('LSTM Lens is already training in this window; a second run would compete for the same model. ' +
         'Stop it first, or open the Training panel to watch it.', 'Show Training')
@@ -234,8 +271,30 @@ export class TrainingCommands {
       return;
     }
     this.store.ensureDir();
-    // The stored model may have gone bad since it was read: check before the worker uses it.
-    if (this.store.exists() && !(await this.loadStoredModel())) return;
+    // The stored model may have gone bad since it was read: check before the worker uses it (the
+    // same model: the panel keeps its curves).
+    if (this.store.exists() && !(await this.loadStoredModel({ keepHistory: true }))) return;
+    // Train on Workspace over a stored model: continue it or train a new one, never silently.
+    if (!this.model) await this.state.update(IMPORTED_KEY, undefined);   // a new model: trained here
+    let setAside: string | undefined;
+    if (!resume && this.model) {
+      const choice = existing ?? await this.askAboutStoredModel(this.model);
+      if (!choice) return;   // the dialog was closed: nothing changed
+      if (this.controller.running) return;   // a run began while the question was open: that one goes on
+      if (choice === 'new') {
+        const was = this.importedFrom ? `The imported model (${this.importedFrom})` : 'The model trained before';
+        try {
+          setAside = this.store.setAside();
+        } catch (e) {
+          void this.notify.error(`Could not keep the stored model aside, so no new one was started: ${(e as Error).message}`);
+          return;
+        }
+        await this.state.update(IMPORTED_KEY, undefined);
+        this.controller.remainingMs = 0;
+        await this.loadStoredModel();
+        void this.notify.info(`Training a new model. ${was} is kept as ${setAside}; Import Model brings it back.`);
+      }
+    }
 
     const s = readTrainingSettings();
     const budgetMs = resume && this.controller.remainingMs > 5_000 ? this.controller.remainingMs : s.budgetMs;
@@ -244,11 +303,45 @@ export class TrainingCommands {
       saveEveryMs: saveEveryMsFor(budgetMs, s.saveIntervalSeconds),
     };
     const outcome = this.controller.start(job);
-    this.runDone = outcome.then((o) => this.finish(o), () => undefined);
+    this.runDone = outcome.then(async (o) => {
+      // a new model that never got saved: the one set aside goes back in place
+      if (setAside && this.store.restore(setAside)) this.notify.trace(`no new model was saved; ${path.basename(setAside)} is the stored model again`);
+      return this.finish(o);
+    }, () => undefined);
     this.showProgress(outcome);
     this.controller.once('corpus', (c: CorpusMessage) => this.reportCorpus(c));
-    this.controller.once('started', (m: StartedMessage) => { if (m.settingsIgnored) void this.notify.info(m.settingsIgnored); });
+    this.controller.once('started', (m: StartedMessage) => this.reportStarted(m));
     await this.runDone;
+  }
+
+  /** The modal question of Train on Workspace over a stored model, its consequences stated. */
+  private async askAboutStoredModel(m: ModelSummary): Promise<ExistingModelChoice | undefined> {
+    const imported = this.importedFrom;
+    const shape = `${m.layers}×${m.hidden} ${m.cell.toUpperCase()}`;
+    const it = imported ? 'the imported model' : 'the stored model';
+    const cont = imported ? 'Continue Training the Imported Model' : 'Continue Training';
+    const fresh = 'Train a New Model';
+    const detail = [
+      `${cont}: trains ${it} further on this workspace's files. Its vocabulary, size and settings are kept (settings that differ are ignored); ` +
+      `a version is saved over it only when it scores better on this workspace's held-out files (a workspace of one file has none: then each save replaces it).`,
+      `${fresh}: starts from scratch with the current settings. ${imported ? 'The imported model' : 'The stored model'} is kept, as previous-<date>.safetensors ` +
+      `in this workspace's LSTM Lens storage; Import Model brings it back.`,
+    ].join('\n\n');
+    const message = imported
+      ? `This workspace's model was imported from ${imported} (${shape}, ${compact(m.charsSeen)} characters trained). Continue training it on this workspace, or train a new model?`
+      : `This workspace has a trained model (${shape}, ${compact(m.charsSeen)} characters trained). Continue training it, or train a new model?`;
+    const choice = await vscode.window.showInformationMessage(message, { modal: true, detail }, cont, fresh);
+    return choice === cont ? 'continue' : choice === fresh ? 'new' : undefined;
+  }
+
+  /** What the run's start tells: settings the stored model overrode, held-out files that changed
+   *  since its figures, a corpus too small for the model. */
+  private reportStarted(m: StartedMessage): void {
+    if (m.settingsIgnored) void this.notify.info(m.settingsIgnored);
+    if (m.heldOutChanged) void this.notify.warn(m.heldOutChanged);
+    const c = this.controller.current?.corpus;
+    const small = c && smallCorpusWarning(c.trainChars, m.params, m.config, m.resumed);
+    if (small) void this.notify.warn(small);
   }
 
   private reportCorpus(c: CorpusMessage): void {
@@ -315,7 +408,8 @@ export class TrainingCommands {
           if (o.detail) this.notify.trace(o.detail);
           await this.loadStoredModel({ keepHistory: true });
           this.ui.setIdleState('failed');
-          void this.notify.error(failureMessage(o.code, o.message) + this.keptNote());
+          this.notify.trace(o.message);
+          void this.notify.error(failureMessage(o.code, o.message, o.data) + this.keptNote());
         }
         break;
       case 'crashed': {
@@ -332,7 +426,7 @@ export class TrainingCommands {
   }
 
   private keptNote(): string {
-    return this.model ? ` The last saved model (step ${this.model.steps}) is kept.` : '';
+    return this.model ? ` The last saved model (step ${this.model.steps}) is kept.` : ' No model had been saved yet, so none was lost.';
   }
 }
 

@@ -7,6 +7,7 @@
 import { EventEmitter } from 'node:events';
 import { DEFAULTS } from '../../defaults';
 import { WorkerHost } from '../../runtime/worker-host';
+import type { LensErrorData } from '../../errors';
 import type { FailureCode, HostMessage, SampleJob, TrainJob, WorkerMessage } from '../../training/protocol';
 
 export type Phase = 'idle' | 'collecting' | 'training' | 'stopping';
@@ -17,7 +18,7 @@ export type StartedMessage = Extract<WorkerMessage, { type: 'started' }>;
 
 export type RunOutcome =
   | { kind: 'done'; reason: 'budget' | 'stopped'; step: number; charsSeen: number; valBpc?: number; remainingMs: number; lastStep?: number }
-  | { kind: 'failed'; code: FailureCode; message: string; detail?: string }
+  | { kind: 'failed'; code: FailureCode; message: string; detail?: string; data?: LensErrorData }
   | { kind: 'crashed'; message: string; outOfMemory: boolean };
 
 export interface LiveRun {
@@ -100,7 +101,7 @@ export class TrainingController extends EventEmitter {
               remainingMs: m.reason === 'stopped' ? Math.max(0, job.budgetMs - used) : 0 };
             break;
           }
-          case 'failed': outcome = { kind: 'failed', code: m.code, message: m.message, detail: m.detail }; break;
+          case 'failed': outcome = { kind: 'failed', code: m.code, message: m.message, detail: m.detail, data: m.data }; break;
         }
       });
       worker.onEnd((end) => {

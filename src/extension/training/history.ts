@@ -1,7 +1,7 @@
 // What the Training panel shows, kept while the window lives so that a panel opened (or
 // reloaded) mid-run draws the whole curve: train/validation bits per char against characters
 // seen, and the samples, newest first. No vscode import.
-import type { PanelSample, PanelSnapshot, PanelStatus } from './panel-messages';
+import type { PanelFileGroup, PanelSample, PanelSnapshot, PanelStatus } from './panel-messages';
 
 const MAX_POINTS = 4000;
 const MAX_SAMPLES = 30;
@@ -11,10 +11,21 @@ export class TrainingHistory {
   val: [number, number][] = [];
   samples: PanelSample[] = [];
   status: PanelStatus = { state: 'no model', lines: [] };
+  /** The files of the last corpus read; kept across runs and models until the next corpus. */
+  files: PanelFileGroup[] = [];
 
   /** Starts over from a stored model's validation history (or nothing). */
   reset(valHistory: [number, number][] = []): void {
     this.train = [];
+    this.val = valHistory.slice();
+    this.samples = [];
+  }
+
+  /** A run resumed the model at `charsSeen`: its validation history is the model's, and the train
+   *  curve drawn so far in this window goes on up to where the model is (points past it were of
+   *  steps the model on disk does not have, as when validation kept an earlier one). */
+  resume(valHistory: [number, number][], charsSeen: number): void {
+    this.train = this.train.filter(([x]) => x <= charsSeen);
     this.val = valHistory.slice();
     this.samples = [];
   }
@@ -44,6 +55,6 @@ export class TrainingHistory {
   }
 
   snapshot(): PanelSnapshot {
-    return { train: this.train.slice(), val: this.val.slice(), samples: this.samples.slice(), status: this.status };
+    return { train: this.train.slice(), val: this.val.slice(), samples: this.samples.slice(), status: this.status, files: this.files };
   }
 }

@@ -7,7 +7,7 @@
 import { panelStylesheets, webviewPage } from '../webview-page';
 import * as vscode from 'vscode';
 import { randomBytes } from 'node:crypto';
-import type { FromPanel, PanelSample, PanelStatus, ToPanel } from './panel-messages';
+import type { FromPanel, PanelFileGroup, PanelSample, PanelStatus, ToPanel } from './panel-messages';
 import type { TrainingHistory } from './history';
 
 export class TrainingPanel implements vscode.Disposable {
@@ -58,6 +58,10 @@ export class TrainingPanel implements vscode.Disposable {
     this.post({ type: 'status', status });
   }
 
+  files(files: PanelFileGroup[]): void {
+    this.post({ type: 'files', files });
+  }
+
   dispose(): void {
     this.panel?.dispose();
     for (const d of this.disposables) d.dispose();
@@ -96,5 +100,7 @@ const TRAINING_BODY = `<header>
   <div class="legend"><span class="key train"></span>train <span class="key val"></span>validation</div>
 </section>
 <ul id="status-lines" class="status-lines"></ul>
+<h2>Files <small>of the last run</small></h2>
+<div id="files" class="files"><p class="empty">The files appear here when a run reads the workspace.</p></div>
 <h2>Samples <small>newest first</small></h2>
 <div id="samples" class="samples"><p class="empty">Samples appear here as the model learns.</p></div>`;

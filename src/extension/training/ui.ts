@@ -7,6 +7,7 @@ import type { TrainingHistory } from './history';
 import type { TrainingPanel } from './panel';
 import type { PanelStatus } from './panel-messages';
 import { bpc, clock, compact, plural } from '../format';
+import { panelFileGroups } from './file-lists';
 
 export class TrainingUi {
   private idle: IdleState = 'none';
@@ -20,7 +21,8 @@ export class TrainingUi {
   ) {
     controller.on('phase', () => this.refresh());
     controller.on('started', (m: StartedMessage) => {
-      this.history.reset(m.valHistory);
+      if (m.resumed) this.history.resume(m.valHistory, m.charsSeen);
+      else this.history.reset(m.valHistory);
       this.refresh(true);
     });
     controller.on('progress', (m: ProgressMessage) => this.onProgress(m));
@@ -29,7 +31,13 @@ export class TrainingUi {
       this.history.addSample(sample);
       this.panel.sample(sample);
     });
-    controller.on('corpus', () => this.refresh());
+    controller.on('corpus', (c: CorpusMessage) => {
+      if (c.lists) {
+        this.history.files = panelFileGroups(c.lists);
+        this.panel.files(this.history.files);
+      }
+      this.refresh();
+    });
   }
 
   /** The stored model changed (loaded, trained, imported, reset). */
@@ -76,6 +84,7 @@ export class TrainingUi {
       if (s) {
         lines.push(`Model: ${s.config.layers}×${s.config.hidden} ${s.config.cell.toUpperCase()}, vocabulary ${s.config.vocabSize}${s.resumed ? ' (resumed)' : ''}`,
           `Engine: ${s.backend}, ${plural(s.threads, 'thread')}`);
+        if (s.heldOutChanged) lines.push('Held-out files: changed since the model was last scored (earlier validation figures are not comparable)');
       }
       if (p) {
         lines.push(`Validation: ${bpc(p.valBpc)} bits/char`, `Train: ${bpc(p.trainBpc)} bits/char`,

@@ -18,7 +18,8 @@ describe('activation', () => {
     assert.equal(c.inspect('timeBudgetMinutes')?.defaultValue, 15);
     assert.equal(c.inspect('hiddenSize')?.workspaceValue, 32, 'the fixture workspace asks for a tiny model');
     const ext = vscode.extensions.getExtension('lstm-lens.lstm-lens')!;
-    const props = ext.packageJSON.contributes.configuration.properties as Record<string, { markdownDescription?: string; description?: string }>;
+    const sections = ext.packageJSON.contributes.configuration as { title: string; properties: Record<string, { markdownDescription?: string; description?: string }> }[];
+    const props = Object.assign({}, ...sections.map((s) => s.properties)) as Record<string, { markdownDescription?: string; description?: string }>;
     for (const key of ['cell', 'layers', 'hiddenSize', 'sequenceLength', 'batchSize', 'optimizer', 'learningRate', 'dropout',
       'timeBudgetMinutes', 'threads', 'include', 'maxCorpusMB']) {
       const p = props[`lstmLens.${key}`];

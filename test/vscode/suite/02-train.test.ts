@@ -40,7 +40,7 @@ describe('Train on Workspace', () => {
 
   it('answers a second Train while one runs with one clear message', async () => {
     const api = await getApi();
-    const run = vscode.commands.executeCommand('lstmLens.train');
+    const run = vscode.commands.executeCommand('lstmLens.train', { existingModel: 'continue' });
     await waitFor('training to start', () => api.controller.running);
     const from = api.messages.length;
     await vscode.commands.executeCommand('lstmLens.train');

@@ -48,7 +48,7 @@ describe('Training panel, Export and Import', () => {
     const restore = keepWorkspaceSettings('lstmLens', ['timeBudgetMinutes']);
     await vscode.workspace.getConfiguration('lstmLens').update('timeBudgetMinutes', 0.05, vscode.ConfigurationTarget.Workspace);
     try {
-      await vscode.commands.executeCommand('lstmLens.train');
+      await vscode.commands.executeCommand('lstmLens.train', { existingModel: 'continue' });
     } finally {
       await restore();
     }

@@ -66,7 +66,7 @@ describe('inline completions', () => {
 
   it('typing shows a ghost completion that Tab accepts', async () => {
     const api = await getApi();
-    await vscode.commands.executeCommand('lstmLens.train');
+    await vscode.commands.executeCommand('lstmLens.train', { existingModel: 'continue' });
     assert.ok(api.store.exists(), 'a small model was trained');
     await api.completions.refresh();
     await waitFor('the completion worker to load the model', () => api.completions.model, 30_000);

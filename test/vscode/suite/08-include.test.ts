@@ -21,7 +21,7 @@ describe('lstmLens.include', () => {
     try {
       let corpus: CorpusMessage | undefined;
       api.controller.once('corpus', (m: CorpusMessage) => { corpus = m; });
-      const run = vscode.commands.executeCommand('lstmLens.train');
+      const run = vscode.commands.executeCommand('lstmLens.train', { existingModel: 'continue' });
       await waitFor('the corpus report', () => corpus, 30_000);
       await vscode.commands.executeCommand('lstmLens.stop');
       await run;

@@ -97,7 +97,8 @@ describe('training runs at their edges', () => {
       assert.ok(o?.kind === 'done' && (o.reason === 'budget' || o.reason === 'stopped'), JSON.stringify(o));
       const msgs = messagesSince(api, from).filter((m) => !/is training on \d+ files/.test(m));
       assert.equal(msgs.filter((m) => ENDINGS.test(m)).length, 1, msgs.join('\n'));
-      assert.deepEqual(msgs.filter((m) => /^(error|warning)/.test(m)), [], msgs.join('\n'));
+      // (the fixture workspace is too small for any model, on purpose: that warning is expected)
+      assert.deepEqual(msgs.filter((m) => /^(error|warning)/.test(m) && !/little text to learn from/.test(m)), [], msgs.join('\n'));
       assert.equal(api.controller.running, false);
       assert.equal(loadCheckpoint(api.store.modelPath!).training.steps, o.step);
       assert.match(api.statusBarItem.text, /LSTM: (ready|stopped)/);
@@ -144,7 +145,7 @@ describe('training runs at their edges', () => {
     const from = api.messages.length;
     let started: StartedMessage | undefined;
     api.controller.once('started', (m: StartedMessage) => { started = m; });
-    const second = vscode.commands.executeCommand('lstmLens.train');   // at once
+    const second = vscode.commands.executeCommand('lstmLens.train', { existingModel: 'continue' });   // at once
     await waitFor('the second run to start', () => started, 30_000);
     assert.deepEqual(messagesSince(api, from).filter((m) => /already training/.test(m)), []);
     assert.equal(started!.resumed, true, 'it goes on from the stored model');
