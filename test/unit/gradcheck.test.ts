@@ -9,12 +9,10 @@ import { strict as assert } from 'node:assert';
 import { CharRNN, RecurrentState } from '../../src/engine/model';
 import { createRefKernels } from '../../src/engine/kernels-ref';
 import type { Kernels } from '../../src/engine/kernels';
+import { refKernels64 } from './finite-difference';
 import { Rng } from '../../src/engine/rng';
 import type { CellType, ModelConfig } from '../../src/engine/config';
 
-function refKernels64(): Kernels {
-  return { ...createRefKernels(), name: 'ref64', alloc: (n: number) => new Float64Array(n) as unknown as Float32Array };
-}
 
 const T = 4, B = 3, V = 5, H = 3;
 
