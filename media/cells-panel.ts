@@ -41,6 +41,8 @@ let length = 0;
 let values = new Float32Array(0);
 let exactUpTo = 0;
 let selected = '';
+/** The selected cell is painted as sign·value: its best label's side is the warm colour. */
+let sign: 1 | -1 = 1;
 let lineHeight = 18;
 let view: 'heatmap' | 'gates' = 'heatmap';
 /** Characters built per line at most. */
@@ -63,7 +65,7 @@ window.addEventListener('message', (event: MessageEvent<ToCellsPanel>) => {
       }
       break;
     case 'reveal':
-      if (doc && m.doc === doc.doc) scroller.scrollTop = m.line * lineHeight;
+      if (doc && m.doc === doc.doc) scrollToLine(m.line);
       break;
     case 'guesses': showGuesses(m.at, m.top); break;
     case 'gates': drawGates(m.layers, m.steps, m.cell); break;
@@ -73,6 +75,7 @@ window.addEventListener('message', (event: MessageEvent<ToCellsPanel>) => {
       if (m.message) setNotices([m.message]);
       break;
     case 'options': paintEditor.checked = m.decorations; break;
+    case 'active': showActive(m); break;
   }
 });
 
@@ -132,8 +135,10 @@ function setSelected(key: string): void {
   const known = Array.from(select.options).some((o) => o.value === key);
   select.value = known ? key : '';
   rawInput.value = key;
+  sign = model?.options.find((o) => o.key === key)?.sign ?? 1;
   const what = model?.paint === 'tanh' ? 'tanh(c)' : 'h';
-  legendCaption.textContent = `${what} of cell ${key}`;
+  legendCaption.textContent = sign < 0 ? `−${what} of cell ${key} (sign flipped: its feature is warm)` : `${what} of cell ${key}`;
+  document.body.dataset.sign = String(sign);
   document.body.dataset.selected = key;
   render();
 }
@@ -150,8 +155,9 @@ function setDocument(d: PanelDocument): void {
   exactUpTo = 0;
   docName.textContent = `${d.name} · ${d.languageId}`;
   setNotices(d.notes);
-  spacer.style.height = `${lines.length * lineHeight}px`;
-  if (!sameDoc) scroller.scrollTop = d.topLine * lineHeight;
+  layoutRows();
+  // where the editor is, also when the same document comes again (a reopened panel, an edit)
+  scrollToLine(d.topLine);
   document.body.dataset.docVersion = String(d.version);
   render();
 }
@@ -181,7 +187,11 @@ function scheduleRender(): void {
 }
 
 scroller.addEventListener('scroll', () => scheduleRender());
-new ResizeObserver(() => scheduleRender()).observe(scroller);
+let laidOutWidth = 0;
+new ResizeObserver(() => {
+  if (scroller.clientWidth !== laidOutWidth) { laidOutWidth = scroller.clientWidth; layoutRows(); }
+  scheduleRender();
+}).observe(scroller);
 
 /** How a character is shown: visible stand-ins for the invisible ones. */
 function shown(ch: string): string {
@@ -192,49 +202,103 @@ function shown(ch: string): string {
   return ch;
 }
 
+// Long lines wrap: each line takes ceil(columns / wrapCols) rows of lineHeight (a tab counts
+// TAB_SIZE columns, as the CSS draws it), and rowStart[l] is the first row of line l, so the
+// virtual list still maps a scroll offset to a row with one search.
+const TAB_SIZE = 4;
+let charWidth = 8, gutterWidth = 56, wrapCols = 80;
+let rowStart = new Int32Array(1);
+
+/** Lays out the rows of the current lines for the scroller's width; keeps the line at the top in view. */
+function layoutRows(): void {
+  const topLine = lineAtRow(Math.floor(scroller.scrollTop / lineHeight));
+  wrapCols = Math.max(20, Math.floor((scroller.clientWidth - gutterWidth - 24) / charWidth));
+  rowStart = new Int32Array(lines.length + 1);
+  for (let ln = 0; ln < lines.length; ln++) {
+    const l = lines[ln];
+    let cols = Math.min(l.length, MAX_COLS) + 1;   // the line break is a character too
+    for (let k = 0; k < Math.min(l.length, MAX_COLS); k++) if (l.charCodeAt(k) === 9) cols += TAB_SIZE - 1;
+    rowStart[ln + 1] = rowStart[ln] + Math.max(1, Math.ceil(cols / wrapCols));
+  }
+  spacer.style.height = `${rowStart[lines.length] * lineHeight}px`;
+  scroller.scrollTop = rowStart[Math.min(topLine, lines.length)] * lineHeight;
+}
+
+/** The line that row r belongs to. */
+function lineAtRow(r: number): number {
+  let lo = 0, hi = Math.max(0, rowStart.length - 2);
+  while (lo < hi) { const mid = (lo + hi + 1) >> 1; if (rowStart[mid] <= r) lo = mid; else hi = mid - 1; }
+  return lo;
+}
+
+function scrollToLine(line: number): void {
+  scroller.scrollTop = rowStart[Math.max(0, Math.min(line, lines.length))] * lineHeight;
+}
+
 function render(): void {
   const t0 = performance.now();
   const v = values.length ? values : undefined;
   const paint = model?.paint ?? 'tanh';
+  const total = rowStart[lines.length] ?? 0;
   const first = Math.max(0, Math.floor(scroller.scrollTop / lineHeight) - 5);
-  const last = Math.min(lines.length, first + Math.ceil(scroller.clientHeight / lineHeight) + 10);
+  const last = Math.min(total, first + Math.ceil(scroller.clientHeight / lineHeight) + 10);
   const frag = document.createDocumentFragment();
   let painted = 0;
-  for (let ln = first; ln < last; ln++) {
-    const row = document.createElement('div');
-    row.className = 'row';
-    const num = document.createElement('span');
-    num.className = 'ln';
-    num.textContent = String(ln + 1);
-    const code = document.createElement('span');
-    code.className = 'code';
+  for (let ln = lineAtRow(first); ln < lines.length && rowStart[ln] < last; ln++) {
     const chars = [...lines[ln]];
     const base = lineStart[ln];
     const n = chars.length + (ln < lines.length - 1 ? 1 : 0);   // the line break is a character too
+    let row: HTMLElement | undefined, code: HTMLElement | undefined, seg = -1, col = 0;
     for (let j = 0; j < n; j++) {
+      const want = Math.floor(col / wrapCols);
+      if (want !== seg) {
+        seg = want;
+        const r = rowStart[ln] + seg;
+        if (r >= last) break;
+        row = document.createElement('div');
+        row.className = seg === 0 ? 'row' : 'row cont';
+        const num = document.createElement('span');
+        num.className = 'ln';
+        num.textContent = seg === 0 ? String(ln + 1) : '';
+        code = document.createElement('span');
+        code.className = 'code';
+        row.append(num, code);
+        // rows above the first one in view are laid out but not built
+        if (r >= first) frag.append(row);
+      }
       if (j === MAX_COLS && chars.length > MAX_COLS + 1) {
         // a minified line: the rest is not built (the editor has it all)
         const more = document.createElement('span');
         more.className = 'more';
         more.textContent = ` … ${(chars.length - MAX_COLS).toLocaleString('en-US')} more characters`;
-        code.append(more);
+        code!.append(more);
         break;
       }
+      col += j < chars.length && chars[j] === '\t' ? TAB_SIZE : 1;
+      if (rowStart[ln] + seg < first) continue;
       const i = base + j;
       const span = document.createElement('span');
       const x = v ? v[i] : NaN;
       if (Number.isNaN(x)) span.className = 'ch pending';
       else {
-        span.className = `ch b${binOf(paint === 'tanh' ? Math.tanh(x) : x)}`;
+        span.className = `ch b${binOf(sign * (paint === 'tanh' ? Math.tanh(x) : x))}`;
         painted++;
       }
       if (j === chars.length) { span.textContent = ' '; span.classList.add('nl'); }
       else span.textContent = shown(chars[j]);
       span.dataset.i = String(i);
-      code.append(span);
+      code!.append(span);
     }
-    row.append(num, code);
-    frag.append(row);
+    if (n === 0 && rowStart[ln] >= first) {
+      // the last line, empty: its number still shows
+      const empty = document.createElement('div');
+      empty.className = 'row';
+      const num = document.createElement('span');
+      num.className = 'ln';
+      num.textContent = String(ln + 1);
+      empty.append(num);
+      frag.append(empty);
+    }
   }
   rows.replaceChildren(frag);
   rows.style.transform = `translateY(${first * lineHeight}px)`;
@@ -243,6 +307,44 @@ function render(): void {
   if (doc && painted > 0) {
     vscode.postMessage({ type: 'painted', doc: doc.doc, version: doc.version, ms: performance.now() - t0, chars: painted });
   }
+}
+
+// ---- click a character: the editor goes there; the cells most active at it (or in a selection) ----
+
+rows.addEventListener('click', (e) => {
+  const span = (e.target as HTMLElement).closest('span.ch') as HTMLElement | null;
+  if (!span || span.dataset.i === undefined) return;
+  vscode.postMessage({ type: 'goto', at: Number(span.dataset.i) });
+});
+
+const activeEl = $('active'), activeTitle = $('active-title'), activeList = $('active-list');
+
+function showActive(m: Extract<ToCellsPanel, { type: 'active' }>): void {
+  if (!doc || m.doc !== doc.doc) return;
+  activeTitle.textContent = m.from === 'click'
+    ? `Cells most active at ${describeChar(charAt(m.start))} (line ${lineOf(m.start) + 1}), against the 2,000 characters around it`
+    : `Cells most selectively active in the selection (${(m.end - m.start).toLocaleString('en-US')} characters), against the text around it`;
+  activeList.replaceChildren(...m.cells.map((c) => {
+    const li = document.createElement('li');
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.className = 'link';
+    b.textContent = c.key;
+    b.addEventListener('click', () => choose(c.key));
+    const what = document.createElement('span');
+    what.textContent = ` ${c.score >= 0 ? 'high' : 'low'} here: ${c.inside.toFixed(2)} against ${c.around.toFixed(2)} around (${c.score.toFixed(1)} sd)${c.label ? ` · ${c.label}` : ''}`;
+    li.append(b, what);
+    li.dataset.key = c.key;
+    return li;
+  }));
+  activeEl.hidden = false;
+  document.body.dataset.active = String(m.cells.length);
+}
+
+function lineOf(i: number): number {
+  let lo = 0, hi = lineStart.length - 1;
+  while (lo < hi) { const mid = (lo + hi + 1) >> 1; if (lineStart[mid] <= i) lo = mid; else hi = mid - 1; }
+  return lo;
 }
 
 // ---- hover: the value and the model's guesses ---------------------------------------------------
@@ -430,6 +532,13 @@ $('legend-bar').replaceChildren(...Array.from({ length: BINS }, (_, b) => {
   probe.textContent = 'Mg';
   rows.append(probe);
   lineHeight = Math.max(10, Math.round(probe.getBoundingClientRect().height)) || 18;
+  const text = document.createElement('span');
+  text.textContent = 'M'.repeat(50);
+  const ln = document.createElement('span');
+  ln.className = 'ln';
+  probe.replaceChildren(ln, text);
+  charWidth = text.getBoundingClientRect().width / 50 || 8;
+  gutterWidth = ln.getBoundingClientRect().width || 56;
   probe.remove();
 }
 showView('heatmap');

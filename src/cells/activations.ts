@@ -38,9 +38,9 @@ export interface Activations {
 }
 
 export interface CollectOptions {
-  /** Most characters kept (default 200,000). */
+  /** Most characters kept (default DEFAULT_MAX_CHARS). */
   maxChars?: number;
-  /** Most activation values kept, N·D (default 32M floats = 128 MB). */
+  /** Most activation values kept, N·D (default DEFAULT_MAX_VALUES). */
   maxValues?: number;
   /** Progress after each block of characters. */
   onProgress?: (done: number, total: number) => void;
@@ -49,11 +49,16 @@ export interface CollectOptions {
 }
 
 const BLOCK = 4096;
+/** Characters discovery looks at by default: more than the held-out text of a workspace usually has. */
+export const DEFAULT_MAX_CHARS = 1_000_000;
+/** Activation values kept by default: 128M floats = 512 MiB, so 262,144 characters of a 2×256 model
+ *  (every cell of every character is kept: each cell's values are sorted to rank it). */
+export const DEFAULT_MAX_VALUES = 128 * 1024 * 1024;
 
 export async function collectActivations(model: CharRNN, vocab: Vocab, texts: readonly CellText[], opts: CollectOptions = {}): Promise<Activations> {
   const L = model.config.layers, H = model.config.hidden, D = L * H, V = model.config.vocabSize;
   const total = texts.reduce((s, t) => s + codePoints(t.text), 0);
-  const cap = Math.max(1, Math.min(total, opts.maxChars ?? 200_000, Math.floor((opts.maxValues ?? 32 * 1024 * 1024) / D)));
+  const cap = Math.max(1, Math.min(total, opts.maxChars ?? DEFAULT_MAX_CHARS, Math.floor((opts.maxValues ?? DEFAULT_MAX_VALUES) / D)));
   const a: Activations = {
     n: 0, d: D, hidden: H, vocabSize: V,
     acts: new Float32Array(D * cap), window: new Int32Array(cap * WINDOW).fill(V),

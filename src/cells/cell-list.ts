@@ -31,3 +31,33 @@ export function describeCell(c: Pick<DiscoveredCell, 'label' | 'layer' | 'index'
   const metric = c.metric === 'auc' ? `AUC ${c.score.toFixed(2)}` : `r ${c.score.toFixed(2)}`;
   return `${c.label} cell: layer ${c.layer}, #${c.index}, ${metric}`;
 }
+
+/** One discovered cell with every label it carries (best first), as the panel lists it. */
+export interface CellEntry {
+  layer: number;
+  index: number;
+  /** The cell's labels, best first; the first decides its sign and its place in the list. */
+  labels: DiscoveredCell[];
+  /** The sign of the best label: the panel multiplies by it so the label's side is warm. */
+  sign: 1 | -1;
+}
+
+/** One entry per cell, each with all of its labels, cells ordered by their best held-out score. */
+export function groupCells(cells: readonly DiscoveredCell[]): CellEntry[] {
+  const byKey = new Map<string, CellEntry>();
+  for (const c of cells) {
+    const key = `${c.layer}:${c.index}`;
+    let e = byKey.get(key);
+    if (!e) byKey.set(key, (e = { layer: c.layer, index: c.index, labels: [], sign: c.sign }));
+    e.labels.push(c);
+  }
+  const out = [...byKey.values()];
+  for (const e of out) { e.labels.sort((x, y) => y.score - x.score); e.sign = e.labels[0].sign; }
+  return out.sort((x, y) => y.labels[0].score - x.labels[0].score || x.layer - y.layer || x.index - y.index);
+}
+
+/** "layer 1, #37: quote AUC 0.97, comment AUC 0.81", as the panel's picker lists a cell. */
+export function describeEntry(e: CellEntry): string {
+  const labels = e.labels.map((c) => `${c.label} ${c.metric === 'auc' ? 'AUC' : 'r'} ${c.score.toFixed(2)}`);
+  return `layer ${e.layer}, #${e.index}: ${labels.join(', ')}`;
+}

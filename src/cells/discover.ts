@@ -48,7 +48,8 @@ export interface DiscoveredCell {
 }
 
 export interface Discovery {
-  /** Best first per label, labels in CELL_LABELS order. */
+  /** Best first per label (by the held-out score, among the top cells of the choosing half),
+   *  labels in CELL_LABELS order. */
   cells: DiscoveredCell[];
   /** Characters in the half that chose the cells and in the half that scored them. */
   chars: { select: number; score: number };
@@ -101,6 +102,8 @@ export function scoreActivations(a: Activations, opts: Pick<DiscoverOptions, 'to
     const probe = scoreProbe(fitProbe(dense.A, yA, kind), dense.B, yB);
     const floorScore = scoreProbe(fitProbe(floor.A, yA, kind), floor.B, yB);
     const found = kind === 'logistic' ? binary.pick(label as typeof BINARY[number], top) : counts.pick(label as typeof COUNTS[number], top);
+    // best first: by the score on the held-out half (the candidates were chosen on the other)
+    found.sort((x, y) => y.score - x.score || x.d - y.d);
     for (const f of found) {
       cells.push({
         label, layer: Math.floor(f.d / a.hidden), index: f.d % a.hidden, metric: kind === 'logistic' ? 'auc' : 'r',
@@ -121,7 +124,7 @@ export function scoreActivations(a: Activations, opts: Pick<DiscoverOptions, 'to
 // ---- halves ---------------------------------------------------------------------------------
 
 /** The file boundary nearest the middle when one lies in the middle half, else the middle. */
-function halfPoint(a: Activations): number {
+export function halfPoint(a: Pick<Activations, 'n' | 'textStarts'>): number {
   const mid = Math.floor(a.n / 2);
   let best = mid, dist = Infinity;
   for (const s of a.textStarts) {

@@ -16,11 +16,16 @@ import { CellRef, cellKey } from './trace';
 
 export const EXACT_LIMIT = 1_000_000;
 export const WARMUP = 1000;
+/** Characters on each side of a span that "cells most active here" compares it with. */
+export const FIND_CONTEXT = 2000;
 const CHUNK = 8 * TRACE_BLOCK;
 const FAST_GAP = 3000;
 
 export interface ValuesMessage { doc: string; version: number; start: number; exact: boolean; cells: string[]; values: Float32Array[] }
 export interface ProgressMessage { doc: string; version: number; exactUpTo: number; length: number; ms: number }
+/** A cell by how selectively it is active in a span: score = (inside − around) / (sd around + 0.05),
+ *  of the painted value; negative: selectively low there. */
+export interface ActiveCell { layer: number; index: number; inside: number; around: number; score: number }
 export interface GateReport { steps: number; layers: { layer: number; gates: { name: string; low: Float32Array; high: Float32Array }[] }[] }
 
 export interface AnalysisSink {
@@ -189,6 +194,50 @@ export class DocAnalyzer {
     const p = this.stepper.probs();
     const order = Array.from(p.keys()).sort((a, b) => p[b] - p[a]).slice(0, 5);
     return order.map((id) => ({ ch: id === this.vocab.unkId ? '' : this.vocab.chars[id], p: p[id] }));
+  }
+
+  /**
+   * The cells most selectively active in [start, end) of the document last analyzed (a click is
+   * one character, a selection a span), against the characters around it (FIND_CONTEXT on each
+   * side): every cell is run over the span and its context from the nearest saved state, and
+   * ranked by (mean inside − mean around) / sd around, of the painted value (tanh(c) for an LSTM).
+   */
+  mostActive(doc: string, start: number, end: number, top = 10): ActiveCell[] {
+    const run = this.run;
+    if (!run || run.doc !== doc) return [];
+    const n = run.ids.length - run.skip;
+    const s = clamp(start, 0, n - 1), e = clamp(Math.max(end, start + 1), s + 1, n);
+    const from = Math.max(0, s - FIND_CONTEXT), to = Math.min(n, e + FIND_CONTEXT);
+    const { layers: L, hidden: H, cell } = this.model.config;
+    const D = L * H;
+    // the nearest saved state before the context, else a warm-up
+    const pos = from + run.skip;
+    const j = Math.min(Math.floor(pos / TRACE_BLOCK), run.exactBlocks);
+    let at: number;
+    if (pos - j * TRACE_BLOCK <= 2 * WARMUP) { this.stepper.loadState(run.states[j]); at = j * TRACE_BLOCK; }
+    else { this.stepper.reset(); at = Math.max(0, pos - WARMUP); }
+    if (pos > at) this.stepper.primeLayerwise(run.ids.subarray(at, pos));
+    const inSum = new Float64Array(D), outSum = new Float64Array(D), outSq = new Float64Array(D);
+    const paint = cell === 'lstm' ? Math.tanh : (x: number) => x;
+    for (let i = from; i < to; i++) {
+      this.stepper.feed(run.ids[i + run.skip]);
+      const inside = i >= s && i < e;
+      for (let k = 0; k < L; k++) {
+        const c = this.stepper.cell(k);
+        for (let u = 0; u < H; u++) {
+          const v = paint(c[u]), d = k * H + u;
+          if (inside) inSum[d] += v; else { outSum[d] += v; outSq[d] += v * v; }
+        }
+      }
+    }
+    const nIn = e - s, nOut = Math.max(1, to - from - nIn);
+    const out: ActiveCell[] = [];
+    for (let d = 0; d < D; d++) {
+      const mi = inSum[d] / nIn, mo = outSum[d] / nOut;
+      const sd = Math.sqrt(Math.max(0, outSq[d] / nOut - mo * mo));
+      out.push({ layer: Math.floor(d / H), index: d % H, inside: mi, around: mo, score: (mi - mo) / (sd + 0.05) });
+    }
+    return out.sort((x, y) => Math.abs(y.score) - Math.abs(x.score)).slice(0, top);
   }
 
   /** Gate saturation over the exact part of the document last analyzed (fractions of steps). */

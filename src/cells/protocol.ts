@@ -8,6 +8,7 @@
 // Plain structured-clone data; nothing here imports vscode.
 import type { CellType } from '../engine/config';
 import type { DiscoveredCell } from './discover';
+import type { ActiveCell } from './doc-analysis';
 import type { CellRef } from './trace';
 
 export interface ModelInfo {
@@ -50,6 +51,8 @@ export type InferRequest =
   | { type: 'guesses'; id: number; doc: string; at: number }
   /** Gate saturation over the analyzed document (sent when its exact pass is complete). */
   | { type: 'gates'; doc: string }
+  /** The cells most selectively active in [start, end) of the analyzed document (a click, a selection). */
+  | { type: 'most-active'; id: number; doc: string; start: number; end: number }
   /** Find the interpretable cells on the workspace's held-out files and store them in the model. */
   | { type: 'discover'; id: number; checkpointPath: string; corpus: DiscoverCorpus };
 
@@ -68,5 +71,6 @@ export type InferReply =
   | { type: 'progress'; doc: string; version: number; exactUpTo: number; length: number; ms: number }
   | { type: 'guesses'; id: number; at: number; top: { ch: string; p: number }[] }
   | { type: 'gates'; doc: string; version: number; steps: number; layers: GateLayer[] }
+  | { type: 'most-active'; id: number; doc: string; start: number; end: number; cells: ActiveCell[] }
   | { type: 'discovered'; id: number; cells: DiscoveredCell[]; missing: string[]; chars: number; stored: boolean; note?: string }
   | { type: 'error'; id?: number; doc?: string; message: string };

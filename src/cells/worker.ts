@@ -106,5 +106,9 @@ async function handle(m: InferRequest): Promise<void> {
     case 'discover':
       await discover(m.id, m.checkpointPath, m.corpus);
       return;
+    case 'most-active':
+      if (!loaded) throw new Error('No model is loaded.');
+      post({ type: 'most-active', id: m.id, doc: m.doc, start: m.start, end: m.end, cells: loaded.analyzer.mostActive(m.doc, m.start, m.end) });
+      return;
   }
 }

@@ -35,7 +35,8 @@ export class Stepper {
   private readonly id: Int32Array;          // (1) the character fed
   private readonly blockIds: Int32Array;    // (PRIME_BLOCK) characters primed
   private logitsFresh = false;
-  private logitsVersion = -1;               // the weights' version the logits were computed with
+  private logitsVersion = -1;
+  private clamp: { layer: number; index: number; value: number } | undefined;               // the weights' version the logits were computed with
 
   constructor(private readonly model: CharRNN) {
     const K = this.K = model.kernels, cfg = model.config;
@@ -79,8 +80,34 @@ export class Stepper {
     this.checkId(id);
     this.w.ensureFresh();
     this.id[0] = id;
-    for (let k = 0; k < this.L; k++) this.layerSteps(k, 1, k === 0 ? this.w.emb : this.hViews[k - 1], this.id, null);
+    for (let k = 0; k < this.L; k++) {
+      this.layerSteps(k, 1, k === 0 ? this.w.emb : this.hViews[k - 1], this.id, null);
+      if (this.clamp?.layer === k) this.applyClamp();
+    }
     this.logitsFresh = false;
+  }
+
+  /**
+   * Ablation: after every step of feed(), hold one unit at a value, before the layer above and the
+   * decoder read it. LSTM: c_j = value and h_j = o_j·tanh(value) (o_j the step's output gate);
+   * GRU and RNN: h_j = value. undefined lifts it. primeLayerwise refuses while a unit is held.
+   */
+  setClamp(clamp: { layer: number; index: number; value: number } | undefined): void {
+    if (clamp && !(clamp.layer >= 0 && clamp.layer < this.L && clamp.index >= 0 && clamp.index < this.H)) {
+      throw new Error(`There is no cell ${clamp.layer}:${clamp.index} in a ${this.L}×${this.H} model.`);
+    }
+    this.clamp = clamp ? { ...clamp } : undefined;
+  }
+
+  private applyClamp(): void {
+    const { layer, index, value } = this.clamp!;
+    if (this.model.config.cell === 'lstm') {
+      this.cViews[layer][index] = value;
+      const o = this.actViews[layer][3 * this.H + index];   // gates i, f, g, o (PyTorch order)
+      this.hViews[layer][index] = o * Math.tanh(value);
+    } else {
+      this.hViews[layer][index] = value;
+    }
   }
 
   /** n steps of layer k: from characters ids (layer 0) or the layer below's outputs xs (n, H);
@@ -153,6 +180,7 @@ export class Stepper {
    *  block. Exactly the operations of feeding them one by one, in another order: the same final
    *  state, gates and logits. */
   primeLayerwise(ids: Int32Array): void {
+    if (this.clamp) throw new Error('A held cell needs feed(), one character at a time, not primeLayerwise.');
     for (let i = 0; i < ids.length; i++) this.checkId(ids[i]);
     if (ids.length === 0) return;
     this.w.ensureFresh();

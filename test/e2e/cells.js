@@ -2,10 +2,13 @@
 // Browser e2e of the cell-activation panel: the packaged .vsix in code-server (a real VS Code in
 // the browser), driven through headless Chromium with playwright-core, as a user would:
 //   "LSTM Lens: Import Model" takes a hand-built model (its cell 0:5 is a quote cell, by
-//   construction) through the file dialog; a file with strings is opened; "LSTM Lens: Show Cell
-//   Activations" opens the panel, which lists the discovered cells and paints the text. The
-//   colours the webview computed for characters inside a string and outside it are read back and
-//   must differ (red inside, blue outside); hovering a character shows its value and five
+//   construction, LOW inside strings and listed with sign −1) through the file dialog; a file with
+//   strings is opened; "LSTM Lens: Show Cell Activations" opens the panel, which lists the
+//   discovered cells and paints the text. The colours the webview computed for characters inside a
+//   string and outside it are read back: warm inside, cool outside, as the sign normalisation must
+//   make them (unflipped, strings would be blue); a light tint. Clicking a character moves the
+//   editor's cursor there and lists the cells most active at it; a selection in the editor lists
+//   the cells most selectively active in it; hovering a character shows its value and five
 //   guesses; a file full of <script>, </div>, ${…} and &lt; shows as text (no element made from
 //   it); no Content-Security-Policy violation reaches the console. Screenshots go to shots/.
 //
@@ -24,6 +27,7 @@ let total = 0;
 if (total === 0) {
   total = count("another string here") + 1;
 }
+// ${'a long line that must wrap in the panel '.repeat(8)}
 `;
 const NASTY = `// not markup: every character below must show as itself
 const a = "<script>alert('x')</script>";
@@ -80,7 +84,7 @@ function rgba(css) {
     fs.writeFileSync(path.join(ws, 'cells-strings.js'), STRINGS);
     fs.writeFileSync(path.join(ws, 'cells-nasty.js'), NASTY);
     const modelFile = path.join(tmp, 'hand-model.safetensors');
-    const made = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'test/fixtures/cells/make-model.ts'), modelFile], { cwd: ROOT, encoding: 'utf8' });
+    const made = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'test/fixtures/cells/make-model.ts'), modelFile, '--quote-low'], { cwd: ROOT, encoding: 'utf8' });
     if (made.status !== 0) throw new Error(`could not write the fixture model: ${made.stderr}`);
     run.server = await startCodeServer({
       cs, vsix, folder: ws, stateDir: path.join(tmp, 'cs'),
@@ -104,7 +108,7 @@ function rgba(css) {
     await frame.locator('body[data-ready="1"]').waitFor({ timeout: 30000 });
     await frame.locator('body[data-options="2"]').waitFor({ timeout: 30000 });
     const options = await frame.locator('#cell-select option').allInnerTexts();
-    check('the panel lists the discovered cells', options[0] === 'quote cell: layer 0, #5, AUC 0.99' && options[1] === 'column cell: layer 0, #9, r 0.88', options.join(' | '));
+    check('the panel lists the discovered cells, best first, one entry per cell', options[0] === 'layer 0, #5: quote AUC 0.99' && options[1] === 'layer 0, #9: column r 0.88', options.join(' | '));
     const chars = [...STRINGS];
     await frame.waitForFunction((n) => Number(document.body.dataset.exactUpTo) >= n, chars.length, { timeout: 60000 });
     await page.waitForTimeout(300);
@@ -113,10 +117,15 @@ function rgba(css) {
     const [inA, inB, outA, outB] = await colours(frame, [...insideAt, ...outsideAt]);
     await page.screenshot({ path: `${SHOTS}/cells-01-panel.png` });
     const ci = [inA, inB].map((x) => rgba(x && x.bg)), co = [outA, outB].map((x) => rgba(x && x.bg));
-    const red = (c) => c && c.a > 0.3 && c.r > c.b + 60, blue = (c) => c && c.a > 0.3 && c.b > c.r + 60;
-    check('inside a string the quote cell paints red, outside blue',
+    // warm and cool, and a light tint (at most 0.42 opaque) that keeps the text readable
+    const red = (c) => c && c.a > 0.15 && c.a <= 0.42 && c.r > c.b + 60, blue = (c) => c && c.a > 0.15 && c.a <= 0.42 && c.b > c.r + 60;
+    check('inside a string the quote cell (low there, sign −1) paints warm, outside cool, in a light tint',
       ci.every(red) && co.every(blue) && inA.bg !== outA.bg,
       `inside ${JSON.stringify([inA, inB].map((x) => x && `${x.text}:${x.bg}`))} outside ${JSON.stringify([outA, outB].map((x) => x && `${x.text}:${x.bg}`))}`);
+
+    // 2a. a long line wraps: continuation rows, no sideways scrolling
+    const wrap = await frame.evaluate(() => { const sc = document.getElementById('scroller'); return { cont: document.querySelectorAll('#rows .row.cont').length, scrollWidth: sc.scrollWidth, clientWidth: sc.clientWidth }; });
+    check('a long line wraps onto continuation rows, nothing to scroll sideways', wrap.cont >= 2 && wrap.scrollWidth <= wrap.clientWidth + 2, JSON.stringify(wrap));
 
     // 2b. the same heatmap as decorations in the editor
     await frame.locator('#paint-editor').check();
@@ -124,7 +133,10 @@ function rgba(css) {
     await decorated.first().waitFor({ timeout: 15000 });
     const decoColours = await decorated.evaluateAll((els) => [...new Set(els.map((e) => getComputedStyle(e).backgroundColor))]);
     await page.screenshot({ path: `${SHOTS}/cells-01b-editor-decorations.png` });
-    check('Paint in editor: the editor shows the same colours', decoColours.some((c) => /220, 50, 47/.test(c)) && decoColours.some((c) => /38, 110, 220/.test(c)), decoColours.slice(0, 4).join(' '));
+    check('Paint in editor: the editor shows the same colours', decoColours.some((c) => /232, 72, 40/.test(c)) && decoColours.some((c) => /38, 110, 220/.test(c)), decoColours.slice(0, 4).join(' '));
+    // a background tint only: the editor's syntax colours stay (the string token keeps its own colour)
+    const tokenColours = await page.locator('.editor-instance .monaco-editor .view-lines span[class*="mtk"]').evaluateAll((els) => [...new Set(els.map((e) => getComputedStyle(e).color))]);
+    check('Paint in editor keeps the syntax colours', tokenColours.length >= 3, tokenColours.join(' '));
     await frame.locator('#paint-editor').uncheck();
 
     // 3. hover: the value and five guesses
@@ -132,7 +144,30 @@ function rgba(css) {
     await frame.locator('#tip:not([hidden]) #tip-guesses li').nth(4).waitFor({ timeout: 15000 });
     const tipText = (await frame.locator('#tip').innerText()).replace(/\s+/g, ' ');
     await page.screenshot({ path: `${SHOTS}/cells-02-hover.png` });
-    check('hover shows the value and five next-character guesses', /tanh\(c\) = 0\.\d+/.test(tipText) && (await frame.locator('#tip-guesses li').count()) === 5, tipText.slice(0, 140));
+    check('hover shows the value and five next-character guesses', /tanh\(c\) = -?0\.\d+/.test(tipText) && (await frame.locator('#tip-guesses li').count()) === 5, tipText.slice(0, 140));
+
+    // 3b. clicking a character moves the editor there and lists the cells most active at it
+    const clickAt = STRINGS.indexOf('another');
+    await frame.locator(`#rows span.ch[data-i="${clickAt}"]`).click();
+    await frame.locator('#active:not([hidden]) #active-list li').first().waitFor({ timeout: 30000 });
+    const atClick = await frame.evaluate(() => ({ title: document.getElementById('active-title').textContent, n: document.querySelectorAll('#active-list li').length }));
+    await page.screenshot({ path: `${SHOTS}/cells-02b-click.png` });
+    // the status bar shows the cursor of the focused editor: focus it (the cursor stays where it is)
+    await page.keyboard.press('Control+1');
+    const lineCol = page.locator('.statusbar-item', { hasText: /Ln 5, Col 18/ }).first();
+    const moved = await lineCol.waitFor({ timeout: 15000 }).then(() => true, () => false);
+    check('clicking a character moves the editor there (Ln 5, Col 18) and lists the cells most active at it', moved && atClick.n === 10 && /most active at “a”/.test(atClick.title), JSON.stringify(atClick));
+
+    // 3c. select to find: a selection in the editor lists the cells most selectively active in it
+    await page.keyboard.press('Control+1');
+    await page.waitForTimeout(200);
+    await page.keyboard.press('Control+Home');
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('Shift+End');
+    await frame.waitForFunction(() => /in the selection/.test(document.getElementById('active-title').textContent || ''), null, { timeout: 30000 });
+    const atSel = await frame.evaluate(() => ({ title: document.getElementById('active-title').textContent, keys: [...document.querySelectorAll('#active-list li')].map((l) => l.dataset.key) }));
+    await page.screenshot({ path: `${SHOTS}/cells-02c-selection.png` });
+    check('a selection in the editor lists the cells most selectively active in it', atSel.keys.length === 10 && /\(\d+ characters\)/.test(atSel.title), JSON.stringify(atSel).slice(0, 200));
 
     // 4. the gate-saturation view
     await frame.locator('#tab-gates').click();
@@ -149,7 +184,8 @@ function rgba(css) {
     await frame.waitForFunction((n) => Number(document.body.dataset.exactUpTo) >= n, nasty.length, { timeout: 60000 });
     await page.waitForTimeout(300);
     const dom = await frame.evaluate(() => ({
-      text: [...document.querySelectorAll('#rows .row .code')].map((c) => c.textContent).join('\n'),
+      // a wrapped line continues on rows of class "cont"
+      text: [...document.querySelectorAll('#rows .row')].map((r) => (r.classList.contains('cont') ? '' : '\n') + (r.querySelector('.code')?.textContent ?? '')).join('').slice(1),
       scripts: document.querySelectorAll('script').length,
       foreign: document.querySelectorAll('#rows img, #rows iframe, #rows style, #rows script, #rows div:not(.row)').length,
       hidden: getComputedStyle(document.body).display,

@@ -58,6 +58,31 @@ describe('lstm-lens cells and trace', function () {
     assert.match(r.stderr, /stored 25 cells/);
   });
 
+  it('cells --atlas --json: one entry per feature with its best cell, best first, ablated; the model file is left alone', () => {
+    const before = readFileSync(model);
+    const r = run(['cells', '--model', model, src, '--atlas', '--json', '--ablation-chars', '2000']);
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout);
+    assert.ok(Array.isArray(out.features) && out.features.length > 10, r.stdout.slice(0, 300));
+    for (const e of out.features) {
+      for (const key of ['feature', 'layer', 'index', 'metric', 'score', 'sign']) assert.ok(key in e, `missing ${key}`);
+      assert.ok(e.metric === 'auc' || e.metric === 'r');
+      assert.ok(e.sign === 1 || e.sign === -1);
+    }
+    for (let i = 1; i < out.features.length; i++) assert.ok(out.features[i - 1].score >= out.features[i].score, 'best first');
+    assert.equal(new Set(out.features.map((e: { feature: string }) => e.feature)).size, out.features.length, 'one entry per feature');
+    const string = out.features.find((e: { feature: string }) => e.feature === 'string');
+    assert.deepEqual([string.layer, string.index, string.sign], [0, QUOTE_CELL, 1]);
+    assert.ok(typeof string.ablation.inside_bits === 'number' && typeof string.ablation.outside_bits === 'number', JSON.stringify(string));
+    assert.ok(Array.isArray(out.cells) && out.cells.length === 32, 'one explanation per cell of the 2×16 model');
+    assert.deepEqual(readFileSync(model), before, 'the atlas stores nothing');
+
+    const bad = run(['cells', '--model', model, src, '--ablate', 'zero']);
+    assert.equal(bad.code, 2);
+    assertOneSentence(bad.stderr);
+    assert.match(bad.stderr, /go with --atlas/);
+  });
+
   it('cells without --json prints a table', () => {
     const r = run(['cells', '--model', model, '--top', '1', join(src, 'f0.js'), join(src, 'f1.js')]);
     assert.equal(r.code, 0, r.stderr);

@@ -138,7 +138,7 @@ describe('cell discovery on a hand-built model', () => {
     for (const label of ['quote', 'comment', 'if', 'indent', 'column']) {
       const cs = r.cells.filter((c) => c.label === label);
       assert.equal(cs.length, 5, label);
-      for (let i = 1; i < cs.length; i++) assert.ok(cs[i - 1].selectScore >= cs[i].selectScore, `${label} ranked by the choosing half`);
+      for (let i = 1; i < cs.length; i++) assert.ok(cs[i - 1].score >= cs[i].score, `${label} listed best first by the held-out score`);
       assert.ok(cs[0].probe >= 0 && cs[0].probe <= 1 && cs[0].floor >= 0 && cs[0].floor <= 1, JSON.stringify(cs[0]));
     }
     // the probe over all cells sees the quote cell too; the 8-character window cannot track a string
@@ -337,8 +337,8 @@ describe('panel helpers', () => {
     assert.deepEqual([binOf(-1), binOf(-2), binOf(0), binOf(1), binOf(NaN)], [0, 0, 10, 20, 10]);
     const css = fs.readFileSync(path.join(__dirname, '../../media/cells-panel.css'), 'utf8');
     for (let b = 0; b < BINS; b++) assert.ok(css.includes(`.b${b} { background: ${binColor(b)}; }`), `bin ${b}`);
-    assert.match(binColor(20), /^rgba\(220, 50, 47, 0\.750\)$/, 'red for +1');
-    assert.match(binColor(0), /^rgba\(38, 110, 220, 0\.750\)$/, 'blue for −1');
+    assert.match(binColor(20), /^rgba\(232, 72, 40, 0\.420\)$/, 'a light warm red for +1');
+    assert.match(binColor(0), /^rgba\(38, 110, 220, 0\.300\)$/, 'a lighter blue for −1');
   });
 
   it('the panel\'s page has a strict CSP and its script never writes markup from text', () => {

@@ -180,6 +180,23 @@ d1111111111111111222222222222211111111
 |}
 `));
 
+    // tree-sitter leaves a macro's body (and #error's message) unparsed, as one preproc_arg token:
+    // kernel and glibc code keeps many of its ifs, strings and braces there.
+    it('C macro bodies and #error messages: strings, ifs and braces inside them count', () => pin('c', String.raw`
+|#define CHECK(x) do { if (x) puts("bad"); } while (0)
+q                                  ^^^^^
+Q                                   ^^^
+i                         ^^^
+I                          ^
+d00000000000000000000111111111111111111111100000000000
+|#error "no // here"
+q       ^^^^^^^^^^^^
+Q        ^^^^^^^^^^
+d0000000000000000000
+|int f() { return CHECK(1); }
+d0000000011111111111111111110
+`));
+
     it('C++ raw strings, u8 prefixes and if constexpr', async () => {
       await pin('cpp', String.raw`
 |auto r = R"x(a"b)x";

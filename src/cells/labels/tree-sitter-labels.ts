@@ -4,12 +4,14 @@
 // JavaScript strings.
 import type { Language, Node, ParseOptions, Parser } from '@vscode/tree-sitter-wasm';
 import { commentParts, DELIMITER, INNER, newPaint, paintMax, type Utf16Paint } from './label-paint';
+import { lexPaint } from './lexer';
+import { lexerSyntaxFor } from './lexer-syntax';
 import type { GrammarRules } from './tree-sitter-rules';
 
 /** Parsing longer than this gives up (the caller falls back to the lexer). */
 const PARSE_BUDGET_MS = 30_000;
 
-const enum Kind { None, String, Substitution, Comment, If, Block, Open, Group, Close, Reopen }
+const enum Kind { None, String, Substitution, Comment, If, Block, Open, Group, Close, Reopen, Opaque }
 
 interface Classifier {
   /** Kind per node type id. */
@@ -36,6 +38,7 @@ function classifierFor(language: Language, rules: GrammarRules): Classifier {
   add(rules.groupTokens, Kind.Group, false);
   add(rules.closeTokens, Kind.Close, false);
   add(rules.reopenTokens, Kind.Reopen, false);
+  add(rules.opaque ?? [], Kind.Opaque, true);
   const kinds = new Uint8Array(language.types.length);
   // The same name can be both a named node and a keyword (Ruby `then`, TypeScript `string`).
   language.types.forEach((name, id) => {
@@ -68,6 +71,7 @@ function paintTree(text: string, root: Node, language: Language, rules: GrammarR
   const depthDelta = new Int32Array(n + 1);
   const cls = classifierFor(language, rules);
   const opens: number[] = []; // positions of open blocks; -1 for an uncounted group
+  const opaque: [number, number][] = [];
 
   const closeInnermost = (at: number): void => {
     if (opens.length === 0) return;
@@ -104,6 +108,9 @@ function paintTree(text: string, root: Node, language: Language, rules: GrammarR
         if (c) { paintMax(cond, c.outerStart, c.outerEnd, DELIMITER); paintMax(cond, c.innerStart, c.innerEnd, INNER); }
         break;
       }
+      case Kind.Opaque:
+        opaque.push([start, node.endIndex]);
+        break;
       case Kind.Block: {
         depthDelta[lineStartIfLeading(text, start)]++;
         depthDelta[node.endIndex]--;
@@ -122,7 +129,22 @@ function paintTree(text: string, root: Node, language: Language, rules: GrammarR
 
   let d = 0;
   for (let i = 0; i < n; i++) { d += depthDelta[i]; paint.depth[i] = d; }
+  for (const [s, e] of opaque) paintLexed(text, s, e, paint, rules.lexerLanguage ?? 'plaintext');
   return paint;
+}
+
+/** Labels [start, end) (text the grammar left unparsed) with the lexer: its strings, comments and
+ *  if-conditions, and its braces as depth on top of the depth where the fragment stands. */
+function paintLexed(text: string, start: number, end: number, paint: Utf16Paint, languageId: string): void {
+  const lexed = lexPaint(text.slice(start, end), lexerSyntaxFor(languageId));
+  const base = paint.depth[start];
+  for (let i = 0; i < end - start; i++) {
+    const j = start + i;
+    if (lexed.quote[i] > paint.quote[j]) paint.quote[j] = lexed.quote[i];
+    if (lexed.comment[i] > paint.comment[j]) paint.comment[j] = lexed.comment[i];
+    if (lexed.cond[i] > paint.cond[j]) paint.cond[j] = lexed.cond[i];
+    paint.depth[j] = base + Math.max(0, lexed.depth[i]);
+  }
 }
 
 /** Named children that delimit a string: string_start, heredoc_end, raw_string_delimiter, … */

@@ -20,6 +20,11 @@ export interface GrammarRules {
   groupTokens: string[];
   closeTokens: string[];
   reopenTokens: string[];
+  /** Named nodes whose text the grammar leaves unparsed (C's macro bodies, `#define X(a) do { if
+   *  (a) … } while (0)`, and `#error` messages): labelled by the lexer of `lexerLanguage` instead,
+   *  their depth counted from the depth where they stand. */
+  opaque?: string[];
+  lexerLanguage?: string;
 }
 
 const braces = { blockNodes: [], openTokens: ['{'], groupTokens: ['${', '#{'], closeTokens: ['}'], reopenTokens: [] };
@@ -42,7 +47,7 @@ export const GRAMMAR_RULES: Readonly<Record<string, GrammarRules>> = {
   },
   cpp: {
     strings: ['string_literal', 'char_literal', 'raw_string_literal'], substitutions: [], comments: ['comment'],
-    ifs: ['if_statement'], ifParens: true, ...braces,
+    ifs: ['if_statement'], ifParens: true, ...braces, opaque: ['preproc_arg'], lexerLanguage: 'cpp',
   },
   'c-sharp': {
     strings: ['string_literal', 'verbatim_string_literal', 'raw_string_literal', 'character_literal', 'interpolated_string_expression'],

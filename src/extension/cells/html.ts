@@ -38,6 +38,20 @@ const BODY = `<header>
   <span id="progress" class="progress"></span>
 </div>
 <ul id="notices" class="notices"></ul>
+<details class="explain"><summary>What am I looking at?</summary>
+  <p>A <b>cell</b> is one unit of the network's memory (LAYER:INDEX). An LSTM carries a value c for each cell
+  from one character to the next; the heatmap paints <b>tanh(c)</b>, squashed into −1…+1, behind every character.
+  A cell that discovery labelled is painted with its sign turned so that its feature (inside a string, deeper) is warm.</p>
+  <p><b>AUC</b>: for a yes/no feature, the chance that the cell is higher on a random character inside it than on
+  one outside (1 perfect, 0.5 chance). <b>r</b>: for a count (indentation, column), Pearson's correlation with the
+  cell (±1 perfect, 0 none). Both are measured on held-out text the cell was not chosen on.</p>
+  <p>Click a character to move the editor there and see the cells most active at it; select text in the editor to see
+  the cells most selectively active in the selection.</p>
+</details>
+<section id="active" class="active" hidden>
+  <div id="active-title" class="active-title"></div>
+  <ol id="active-list" class="active-list"></ol>
+</section>
 <section id="heatmap-view" class="heatmap">
   <div id="scroller" class="scroller"><div id="spacer" class="spacer"></div><div id="rows" class="rows"></div></div>
 </section>

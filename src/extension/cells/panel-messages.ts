@@ -2,8 +2,9 @@
 // (media/cells-panel.ts). Plain data; nothing here imports vscode, so the webview bundle can
 // import the types. Positions are code-point indices into the document's text.
 
-/** A cell the picker offers. key is "L:i". */
-export interface CellOption { key: string; label: string; detail?: string }
+/** A cell the picker offers. key is "L:i". sign: the panel paints sign·value, so that the
+ *  side of the cell's best label (inside a string, deeper) is the warm colour. */
+export interface CellOption { key: string; label: string; detail?: string; sign?: 1 | -1 }
 
 export type PanelStateKind =
   | 'no-model'        // nothing trained yet
@@ -57,12 +58,19 @@ export type ToCellsPanel =
   | { type: 'guesses'; at: number; top: { ch: string; p: number }[] }
   | { type: 'gates'; steps: number; layers: GateLayerData[]; cell: string }
   | { type: 'discovery'; running: boolean; message: string }
-  | { type: 'options'; decorations: boolean };
+  | { type: 'options'; decorations: boolean }
+  /** The cells most selectively active at a clicked character (end = at + 1) or in the editor's
+   *  selection; `label` is what discovery says the cell tracks, when it says anything. */
+  | { type: 'active'; doc: string; start: number; end: number; from: 'click' | 'selection'; cells: ActiveCellView[] };
+
+export interface ActiveCellView { key: string; score: number; inside: number; around: number; label?: string }
 
 export type FromCellsPanel =
   | { type: 'ready' }
   | { type: 'select'; key: string }
   | { type: 'hover'; at: number }
+  /** A character was clicked: move the editor there and list the cells most active at it. */
+  | { type: 'goto'; at: number }
   | { type: 'decorations'; on: boolean }
   | { type: 'discover' }
   | { type: 'view'; view: 'heatmap' | 'gates' }
@@ -79,10 +87,15 @@ export function binOf(v: number): number {
   return Math.round(((x + 1) / 2) * (BINS - 1));
 }
 
-/** The colour of bin b (red for +1, blue for −1, clear at 0), as CSS rgba; the panel's CSS and
- *  the editor decorations use the same numbers. */
+/** Largest opacity of a bin: a light tint, so that the text and its syntax colours stay readable
+ *  on any theme (the paper's figures); the warm side a little stronger than the cool one. */
+export const WARM_ALPHA = 0.42;
+export const COOL_ALPHA = 0.3;
+
+/** The colour of bin b (warm red for +1, blue for −1, clear at 0), as CSS rgba; the panel's CSS
+ *  (media/cells-panel.css, b0 … b20) and the editor decorations use the same numbers. */
 export function binColor(b: number): string {
   const t = (b - (BINS - 1) / 2) / ((BINS - 1) / 2);   // −1 … 1
-  const a = Math.min(1, Math.abs(t)) * 0.75;
-  return t >= 0 ? `rgba(220, 50, 47, ${a.toFixed(3)})` : `rgba(38, 110, 220, ${a.toFixed(3)})`;
+  const a = Math.min(1, Math.abs(t)) * (t >= 0 ? WARM_ALPHA : COOL_ALPHA);
+  return t >= 0 ? `rgba(232, 72, 40, ${a.toFixed(3)})` : `rgba(38, 110, 220, ${a.toFixed(3)})`;
 }

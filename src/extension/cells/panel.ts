@@ -16,7 +16,7 @@ import * as vscode from 'vscode';
 import { fileHeader } from '../../corpus/build';
 import { EXACT_LIMIT, WARMUP } from '../../cells/doc-analysis';
 import type { DiscoveredCell } from '../../cells/discover';
-import { describeCell } from '../../cells/cell-list';
+import { describeEntry, groupCells } from '../../cells/cell-list';
 import type { CellRef } from '../../cells/trace';
 import type { InferReply, ModelInfo } from '../../cells/protocol';
 import { HeatmapDecorations } from './decorations';
@@ -32,6 +32,7 @@ import { readTrainingSettings } from '../settings';
 const HARD_LIMIT = 20 * 1024 * 1024;
 const EDIT_DEBOUNCE_MS = 300;
 const SCROLL_DEBOUNCE_MS = 120;
+const SELECT_DEBOUNCE_MS = 300;
 /** Characters the workspace discovery looks at. */
 const DISCOVER_MAX_CHARS = 100_000;
 
@@ -68,6 +69,9 @@ export class CellsPanel implements vscode.Disposable {
   private loadIsStale = false;
   private selected = '';
   private userPicked = false;
+  /** The sign each listed cell is painted with (its best label's side warm). */
+  private signs = new Map<string, 1 | -1>();
+  private selectTimer: ReturnType<typeof setTimeout> | undefined;
   private followed: Followed | undefined;
   private lastEditor: vscode.TextEditor | undefined;
   private nextVersion = 1;
@@ -115,6 +119,7 @@ export class CellsPanel implements vscode.Disposable {
     vscode.window.onDidChangeVisibleTextEditors(() => this.onActiveEditor(vscode.window.activeTextEditor), undefined, d);
     vscode.workspace.onDidChangeTextDocument((e) => this.onEdit(e), undefined, d);
     vscode.window.onDidChangeTextEditorVisibleRanges((e) => this.onScroll(e), undefined, d);
+    vscode.window.onDidChangeTextEditorSelection((e) => this.onSelection(e), undefined, d);
     this.lastEditor = vscode.window.activeTextEditor ?? this.lastEditor;
   }
 
@@ -137,6 +142,7 @@ export class CellsPanel implements vscode.Disposable {
     this.decorations?.dispose();
     this.decorations = undefined;
     this.followed = undefined;
+    if (this.selectTimer) { clearTimeout(this.selectTimer); this.selectTimer = undefined; }
     this.lastModel = undefined;
     this.lastState = undefined;
     // The worker holds the model and the document's states: free them, unless it is finding cells.
@@ -188,10 +194,15 @@ export class CellsPanel implements vscode.Disposable {
 
   private sendModel(): void {
     const m = this.model!;
-    const options: CellOption[] = m.cells.map((c) => ({ key: `${c.layer}:${c.index}`, label: describeCell(c), detail: cellDetail(c) }));
+    // one entry per cell with all of its labels, the best cell first
+    const entries = groupCells(m.cells);
+    const options: CellOption[] = entries.map((e) => ({
+      key: `${e.layer}:${e.index}`, label: describeEntry(e), detail: e.labels.map(cellDetail).join('\n'), sign: e.sign,
+    }));
+    this.signs = new Map(options.map((o) => [o.key, o.sign ?? 1]));
     // the best discovered cell, unless the user picked one this model has
     if (!this.userPicked || !validKey(this.selected, m)) {
-      this.selected = m.cells.length ? `${m.cells[0].layer}:${m.cells[0].index}` : '0:0';
+      this.selected = options.length ? options[0].key : '0:0';
       this.userPicked = false;
     }
     this.lastModel = {
@@ -335,6 +346,7 @@ export class CellsPanel implements vscode.Disposable {
         }
         break;
       case 'hover': void this.hover(m.at); break;
+      case 'goto': void this.goto(m.at); break;
       case 'decorations':
         if (m.on) { this.decorations ??= new HeatmapDecorations(); this.paintEditor(); }
         else { this.decorations?.dispose(); this.decorations = undefined; }
@@ -348,6 +360,45 @@ export class CellsPanel implements vscode.Disposable {
       // 'painted' and 'csp-violation' are the page's reports (paint times, a blocked resource): nothing to do
       default: break;
     }
+  }
+
+  /** Moves the followed editor to code point `at` and lists the cells most active there. */
+  private async goto(at: number): Promise<void> {
+    const f = this.followed;
+    if (!f || !(at >= 0 && at < f.length)) return;
+    const pos = positionOf(f, at);
+    f.editor.selection = new vscode.Selection(pos, pos);
+    f.editor.revealRange(new vscode.Range(pos, pos), vscode.TextEditorRevealType.InCenterIfOutsideViewport);
+    await this.listActive(f, at, at + 1, 'click');
+  }
+
+  /** A selection in the followed editor: the cells most selectively active in it ("select to find"). */
+  private onSelection(e: vscode.TextEditorSelectionChangeEvent): void {
+    const f = this.followed;
+    if (!f || e.textEditor !== f.editor) return;
+    const sel = e.selections[0];
+    if (!sel || sel.isEmpty) return;   // a cursor (also where a click in the panel put it) is no span
+    if (this.selectTimer) clearTimeout(this.selectTimer);
+    this.selectTimer = setTimeout(() => {
+      this.selectTimer = undefined;
+      if (this.followed !== f) return;
+      void this.listActive(f, codePointOf(f, sel.start), codePointOf(f, sel.end), 'selection');
+    }, SELECT_DEBOUNCE_MS);
+  }
+
+  private async listActive(f: Followed, start: number, end: number, from: 'click' | 'selection'): Promise<void> {
+    if (end <= start) return;
+    const r = await this.client.request<InferReply>((id) => ({ type: 'most-active', id, doc: f.doc, start, end }));
+    if (r.type !== 'most-active' || this.followed !== f) return;
+    const labels = new Map<string, string>();
+    for (const e of groupCells(this.model?.cells ?? [])) labels.set(`${e.layer}:${e.index}`, describeEntry(e).replace(/^layer \d+, #\d+: /, ''));
+    this.post({
+      type: 'active', doc: f.doc, start, end, from,
+      cells: r.cells.map((c) => {
+        const key = `${c.layer}:${c.index}`;
+        return { key, score: c.score, inside: c.inside, around: c.around, ...(labels.has(key) ? { label: labels.get(key) } : {}) };
+      }),
+    });
   }
 
   private async hover(at: number): Promise<void> {
@@ -420,7 +471,9 @@ export class CellsPanel implements vscode.Disposable {
     if (!f || !deco || !model) return;
     const v = f.values.get(this.selected);
     if (!v) return;
-    deco.paint(f.editor, v, f.lineStarts, model.cell === 'lstm' ? Math.tanh : (x) => x);
+    // sign-normalised as in the panel: the selected cell's feature is the warm colour
+    const sign = this.signs.get(this.selected) ?? 1;
+    deco.paint(f.editor, v, f.lineStarts, model.cell === 'lstm' ? (x) => sign * Math.tanh(x) : (x) => sign * x);
   }
 
   // ---- discovery ------------------------------------------------------------------------------
@@ -467,6 +520,22 @@ export class CellsPanel implements vscode.Disposable {
   }
 }
 
+/** The editor position of code point `at` of the followed text. */
+function positionOf(f: Followed, at: number): vscode.Position {
+  let lo = 0, hi = f.lineStarts.length - 1;
+  while (lo < hi) { const mid = (lo + hi + 1) >> 1; if (f.lineStarts[mid] <= at) lo = mid; else hi = mid - 1; }
+  const line = f.editor.document.lineAt(Math.min(lo, f.editor.document.lineCount - 1)).text;
+  let units = 0, cps = 0;
+  for (const ch of line) { if (cps >= at - f.lineStarts[lo]) break; units += ch.length; cps++; }
+  return new vscode.Position(lo, units);
+}
+
+/** The code point index of an editor position in the followed text. */
+function codePointOf(f: Followed, p: vscode.Position): number {
+  const line = Math.min(p.line, f.lineStarts.length - 1);
+  return f.lineStarts[line] + codePointLength(f.editor.document.lineAt(line).text.slice(0, p.character));
+}
+
 function isFollowable(d: vscode.TextDocument): boolean {
   return d.uri.scheme !== 'output' && d.uri.scheme !== 'debug' && d.uri.scheme !== 'vscode-scm';
 }
@@ -478,7 +547,7 @@ function validKey(key: string, m: Pick<ModelInfo, 'layers' | 'hidden'>): boolean
 
 function cellDetail(c: DiscoveredCell): string {
   const f = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(2));
-  const metric = c.metric === 'auc' ? 'AUC' : '|r|';
+  const metric = `${c.label}: ${c.metric === 'auc' ? 'AUC' : '|r|'}`;
   const inner = c.scoreInner !== undefined ? `, ${f(c.scoreInner)} away from the delimiters` : c.scoreLevel !== undefined ? `, ${f(c.scoreLevel)} against the indentation level` : '';
   return `${metric} ${f(c.score)} on held-out text${inner}; all cells together (linear probe) ${f(c.probe)}; the last 8 characters alone ${f(c.floor)}`;
 }

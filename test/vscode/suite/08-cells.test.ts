@@ -58,7 +58,7 @@ describe('cell-activation panel', () => {
     panel = await showCellsPanel();
     assert.equal(api.cellsPanel.visible, true);
     const model = await waitFor('the model to reach the panel', () => panel.model);
-    assert.deepEqual(model.options.map((o) => o.label), ['quote cell: layer 0, #5, AUC 0.99', 'column cell: layer 0, #9, r 0.88']);
+    assert.deepEqual(model.options.map((o) => o.label), ['layer 0, #5: quote AUC 0.99', 'layer 0, #9: column r 0.88']);
     assert.equal(model.selected, `0:${QUOTE_CELL}`, 'the first discovered cell is shown first');
     assert.equal(model.noDiscovered, false);
     // computed to the end, and a value sent for every character
@@ -96,6 +96,31 @@ describe('cell-activation panel', () => {
     assert.equal(after.document.text, editor.document.getText());
     const q = after.values.get(`0:${QUOTE_CELL}`)!;
     assert.ok(q[12] > 0.5, `inside the new string: ${q[12]}`);
+  });
+
+  it('a click on a character moves the editor there and lists the cells most active at it; a selection lists the cells most selectively active in it', async () => {
+    const editor = vscode.window.visibleTextEditors.find((e) => e.document.uri.fsPath.endsWith('cells-fixture.js'))!;
+    await waitFor('the edited text to be computed', () => panel.current?.done);
+    const text = editor.document.getText();   // ASCII: UTF-16 index = code point
+    const at = text.indexOf('"hello') + 3;
+    let from = panel.sentCount;
+    panel.click({ type: 'goto', at });
+    const click = await waitFor('the cells most active at the click', () => panel.sentSince(from).find((m): m is Extract<ToCellsPanel, { type: 'active' }> => m.type === 'active'));
+    assert.deepEqual(editor.selection.active, editor.document.positionAt(at), 'the editor\'s cursor is where the click was');
+    assert.equal(click.from, 'click');
+    assert.deepEqual([click.start, click.end], [at, at + 1]);
+    assert.equal(click.cells.length, 10);
+
+    // select the inside of a string: the quote cell is among the cells most selectively active there
+    const s = text.indexOf('"hello') + 1, e = text.indexOf('"', s);
+    from = panel.sentCount;
+    editor.selection = new vscode.Selection(editor.document.positionAt(s), editor.document.positionAt(e));
+    const sel = await waitFor('the cells most active in the selection', () => panel.sentSince(from).find((m): m is Extract<ToCellsPanel, { type: 'active' }> => m.type === 'active' && m.from === 'selection'));
+    assert.deepEqual([sel.start, sel.end], [s, e]);
+    const quote = sel.cells.find((c) => c.key === `0:${QUOTE_CELL}`);
+    assert.ok(quote && quote.score > 0 && quote.inside > quote.around, JSON.stringify(sel.cells.slice(0, 4)));
+    assert.match(quote.label ?? '', /quote AUC 0\.99/, 'with what discovery says the cell tracks');
+    assert.deepEqual(panel.problems, []);
   });
 
   it('keeps the extension host responsive while it follows a 2,000-line file being edited and scrolled', async () => {
@@ -166,7 +191,10 @@ describe('cell-activation panel', () => {
     panel = await showCellsPanel();
     const model = await waitFor('cells found and listed', () => (panel.model?.options.length ?? 0) > 0 && panel.model, 90_000);
     assert.ok(model.options.length >= 3, model.options.map((o) => o.label).join(' | '));
-    assert.deepEqual(readDiscoveredCells(loadCheckpoint(api.store.modelPath!).cells, { layers: 2, hidden: 16 }).length, model.options.length);
+    // stored: every label's cells; listed: one entry per cell, carrying all of its labels
+    const stored = readDiscoveredCells(loadCheckpoint(api.store.modelPath!).cells, { layers: 2, hidden: 16 });
+    assert.equal(new Set(stored.map((c) => `${c.layer}:${c.index}`)).size, model.options.length);
+    assert.deepEqual(new Set(model.options.map((o) => o.key)), new Set(stored.map((c) => `${c.layer}:${c.index}`)));
     await waitFor('the markdown file painted', () => panel.current?.done && panel.current.doc.endsWith('README.md'));
   });
 
@@ -199,7 +227,7 @@ describe('cell-activation panel', () => {
       fs.rmSync(dir, { recursive: true, force: true });
     }
     const model = await waitFor('the imported model in the panel', () => panel.model, 30_000);
-    assert.deepEqual(model.options.map((o) => o.label), ['column cell: layer 0, #9, r 0.88']);
+    assert.deepEqual(model.options.map((o) => o.label), ['layer 0, #9: column r 0.88']);
     assert.equal(model.selected, `0:${COLUMN_CELL}`);
     const done = await waitFor('the followed file computed with the imported model', () => panel.current?.done && panel.current, 60_000);
     assert.ok(done.values.has(`0:${COLUMN_CELL}`));
