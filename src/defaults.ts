@@ -41,7 +41,9 @@ export const DEFAULTS = {
   completions: {
     enabled: true,
     component: 'mixture' as const, strategy: 'greedy' as const, beamWidth: 4, scope: 'line' as const,
-    maxChars: 100, maxLines: 12, threshold: 1.0,
+    /** threshold: bits of a whole completion (3: shown when at least 1 in 8 sure), chosen on the
+     *  held-out completion benchmark (bench/completions/README.md). */
+    maxChars: 100, maxLines: 12, threshold: 3,
     /** Offered when the user asks explicitly (Alt+\); one otherwise. */
     explicitAlternatives: 3,
     debounceMs: 40,

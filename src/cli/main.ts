@@ -24,8 +24,8 @@ const USAGE = `usage: lstm-lens <command> [options]
   eval   --model FILE <path...> [--raw] [--mixture] [--json]
   sample --model FILE [--prime TEXT] [--length N] [--temperature T] [--seed S]
   complete --model FILE [--component mixture|lstm|ngram] [--decoding greedy|beam] [--scope line|block]
-        [--threshold BITS|inf] [--alternatives N]   JSON lines on stdin {"id","context","max_chars","path"?}
-        -> stdout {"id","completion"}
+        [--threshold BITS|inf] [--alternatives N]   JSON lines on stdin {"id","context","max_chars","path"?,"file_start"?,"suffix"?}
+        -> stdout {"id","completion","bits"}: each request answered from its own context alone
   cells  --model FILE <path...> [--raw] [--language L] [--json] [--top K] [--max-chars N]
   trace  --model FILE <file> [--raw] --cells L:i[,L:i...] [--json]
   bench  [--config A|B|C] [--threads N] [--backend auto|wasm|ref] [--json]

@@ -12,7 +12,8 @@ import { LogisticMixer } from './mixer';
 import { decode, StepSource } from './decode';
 import type { CompletionModel } from './completion-model';
 import { MixturePredictor, PredictorState } from './predictor';
-import { finishCompletion, lineContext, openBrackets, startsAfterIndent } from './rules';
+import { finishCompletion, LineContext, lineContext, openBrackets, startsAfterIndent, Verdict } from './rules';
+import { showVerdict } from './show-rules';
 import type { DecodeSettings } from './decode-settings';
 import { DocStates, StateCache } from './state-cache';
 
@@ -37,6 +38,10 @@ export interface EngineOptions {
   /** Typing the first characters of the completion shown keeps the rest without decoding again
    *  (default true; off, every keystroke decodes: benchmarks measure both). */
   reuseShown?: boolean;
+  /** Also the rules of what the editor shows (show-rules.ts): nothing too short, nothing that only
+   *  closes brackets, no repetition in comments (default false: `lstm-lens complete` reports what
+   *  decoding finishes the line with). */
+  editorRules?: boolean;
   now?: () => number;
 }
 
@@ -50,15 +55,25 @@ export interface CompletionRequest {
   /** The header the corpus puts before the file (fileHeader(relPath)), or ''. */
   header: string;
   settings: DecodeSettings;
+  /** The text past this offset is not the document's but a preview (the suggest widget's selected
+   *  item put in): nothing read past it is cached, and the completion is not kept for reuse. */
+  previewFrom?: number;
 }
 
 export interface CompletionItem {
   text: string;
-  /** Mean bits per generated character (lower is surer). */
+  /** Characters after the cursor, on its line, that text replaces (closers the editor had put
+   *  there and the completion writes itself; 0: inserted at the cursor). */
+  replace: number;
+  /** −log2 of the probability of the whole completion (lower is surer): the confidence measure,
+   *  which predicts whether the user takes it (exact rest of line, bench/completions/README.md). */
+  bits: number;
+  /** Mean bits per generated character. */
   meanBits: number;
 }
 
-export type NoCompletionReason = 'cancelled' | 'low-confidence' | 'empty' | 'repeats-suffix' | 'repeats-next-line';
+export type NoCompletionReason = 'cancelled' | 'low-confidence' | 'empty' | 'repeats-suffix' | 'repeats-next-line'
+  | 'too-short' | 'only-closes' | 'repeats-comment';
 
 export interface CompletionResult {
   /** Best first; empty when nothing is worth showing. */
@@ -83,6 +98,7 @@ export class Completer {
   private readonly now: () => number;
   private readonly scratch: Float32Array;
   private readonly reuseShown: boolean;
+  private readonly editorRules: boolean;
 
   constructor(readonly model: CompletionModel, opts: EngineOptions = {}) {
     this.predictor = new MixturePredictor(model, opts.mixer ?? new LogisticMixer(2, model.V));
@@ -95,6 +111,7 @@ export class Completer {
     this.now = opts.now ?? (() => performance.now());
     this.scratch = new Float32Array(model.V);
     this.reuseShown = opts.reuseShown ?? true;
+    this.editorRules = opts.editorRules ?? false;
   }
 
   /** The document's text changed: [start, oldEnd) was replaced by newLength characters. */
@@ -123,7 +140,8 @@ export class Completer {
       this.cache.enforce(req.docId);
       return { ...r, fed, ms: this.now() - t0 };
     };
-    const read = !cancelled() && this.readTo(doc, req.text, offset, req.header, cancelled);
+    const preview = req.previewFrom !== undefined;
+    const read = !cancelled() && this.readTo(doc, req.text, offset, req.header, cancelled, req.previewFrom ?? Infinity);
     fed = pred.fed - fed0;
     if (!read) return done({ items: [], reason: 'cancelled', steps: 0 });
 
@@ -132,11 +150,11 @@ export class Completer {
     // decoding would give again (bar what the mixer learned from those characters)
     const key = settingsKey(s);
     const shown = doc.lastShown;
-    if (shown && this.reuseShown && s.alternatives === 1 && shown.key === key && offset > shown.offset && offset - shown.offset < shown.text.length) {
+    if (shown && !preview && this.reuseShown && s.alternatives === 1 && shown.key === key && offset > shown.offset && offset - shown.offset < shown.text.length) {
       const typed = req.text.slice(shown.offset, offset);
       if (shown.text.startsWith(typed)) {
-        const v = finishCompletion(shown.text.slice(typed.length), ctx);
-        if ('text' in v) return done({ items: [{ text: v.text, meanBits: shown.meanBits }], steps: 0 });
+        const v = this.finish(shown.text.slice(typed.length), ctx);
+        if ('text' in v) return done({ items: [{ text: v.text, replace: v.replace, bits: shown.bits, meanBits: shown.meanBits }], steps: 0 });
       }
     }
     pred.decoding = true;
@@ -151,31 +169,61 @@ export class Completer {
     const items: CompletionItem[] = [];
     let reason: NoCompletionReason = 'empty';
     for (const d of out.completions) {
-      if (d.meanBits > s.threshold) { reason = 'low-confidence'; continue; }
-      const v = finishCompletion(this.model.vocab.decode(d.ids), ctx);
+      if (d.bits > s.threshold) { reason = 'low-confidence'; continue; }
+      const v = this.finish(this.model.vocab.decode(d.ids), ctx);
       if ('suppressed' in v) { reason = v.suppressed; continue; }
-      if (!items.some((i) => i.text === v.text)) items.push({ text: v.text, meanBits: d.meanBits });
+      if (!items.some((i) => i.text === v.text)) items.push({ text: v.text, replace: v.replace, bits: d.bits, meanBits: d.meanBits });
     }
-    doc.lastShown = items.length && s.alternatives === 1 ? { offset, text: items[0].text, meanBits: items[0].meanBits, key } : null;
+    if (!preview) doc.lastShown = items.length && s.alternatives === 1 ? { offset, text: items[0].text, bits: items[0].bits, meanBits: items[0].meanBits, key } : null;
     return done(items.length ? { items, steps: out.steps } : { items, reason, steps: out.steps });
   }
 
-  /** Builds (or rebuilds) a document's n-gram overlay when its text changed since the last one:
-   *  idle work (it costs a few microseconds per character). Returns whether it built one. */
+  /** What of a decoded text is shown (rules.ts, and show-rules.ts for the editor). */
+  private finish(raw: string, ctx: LineContext): Verdict | { suppressed: NoCompletionReason } {
+    const v = finishCompletion(raw, ctx);
+    if (!this.editorRules || 'suppressed' in v) return v;
+    const shown = showVerdict(v.text, ctx);
+    if ('suppressed' in shown) return shown;
+    // cut (a repetition in a comment): what it still merges with after the cursor may differ
+    return shown.text === v.text ? v : finishCompletion(shown.text, ctx);
+  }
+
+  /** Answers a request from the model and that request's own text only (what `lstm-lens
+   *  complete` does): nothing cached for its document is read, the document's n-gram overlay is
+   *  counted from this text first, and nothing this request reads stays cached after it. The
+   *  mixer's weights are the caller's to put back (they learn from the text before the cursor). */
+  completeAlone(req: CompletionRequest, cancelled: () => boolean = () => false): CompletionResult {
+    this.forget(req.docId);
+    this.cache.get(req.docId).lastPos = req.offset;
+    if (this.model.ngram && req.settings.component !== 'lstm') this.refreshOverlay(req.docId, req.text, req.header);
+    try {
+      return this.complete(req, cancelled);
+    } finally {
+      this.forget(req.docId);
+    }
+  }
+
+  /** Builds (or rebuilds) a document's n-gram overlay when its text changed since the last one,
+   *  from its text but the rest of the line of its last request: idle work (it costs a few microseconds per character). Returns whether it built one. */
   refreshOverlay(docId: string, text: string, header: string): boolean {
     const doc = this.cache.peek(docId);
     const base = this.model.ngram;
     if (!doc || !base || !doc.overlayStale) return false;
     const ov = doc.overlay ?? base.withOverlay();
     ov.clear();
-    let part = text;
-    let from = 0;
+    let from = 0, to = text.length;
     if (text.length > this.overlayMaxChars) {
       // mostly what comes before the place being edited
       from = Math.max(0, Math.min(text.length - this.overlayMaxChars, doc.lastPos - Math.floor(this.overlayMaxChars * 0.8)));
-      part = text.slice(from, from + this.overlayMaxChars);
+      to = from + this.overlayMaxChars;
     }
-    ov.addText(this.model.encode(from === 0 ? header + part : part));
+    // not the rest of the line being edited: counted, the characters just after the cursor (a
+    // `)` the editor closed by itself) would teach the n-gram to predict them at the cursor
+    const cursor = Math.max(from, Math.min(doc.lastPos, to));
+    const eol = text.indexOf('\n', cursor);
+    const resume = eol < 0 ? to : Math.max(cursor, Math.min(eol + 1, to));
+    ov.addText(this.model.encode(from === 0 ? header + text.slice(0, cursor) : text.slice(from, cursor)));
+    if (resume < to) ov.addText(this.model.encode(text.slice(resume, to)));
     doc.overlay = ov;
     doc.overlayStale = false;
     this.cache.enforce(docId);
@@ -183,10 +231,11 @@ export class Completer {
   }
 
   /** Puts the predictor at `offset` of the text, reading from the nearest cached state (or
-   *  afresh), caching states on the way. False when cancelled. */
-  private readTo(doc: DocStates, text: string, offset: number, header: string, cancelled: () => boolean): boolean {
+   *  afresh), caching states on the way (up to cacheUpTo: past it the text is a preview). False
+   *  when cancelled. */
+  private readTo(doc: DocStates, text: string, offset: number, header: string, cancelled: () => boolean, cacheUpTo: number): boolean {
     const pred = this.predictor;
-    const near = doc.nearest(offset);
+    const near = doc.nearest(Math.min(offset, cacheUpTo));
     let pos: number;
     if (near && offset - near.pos <= this.maxCatchUp && near.pos >= doc.anchor) {
       pred.loadLstm(near.state);
@@ -200,7 +249,7 @@ export class Completer {
       pred.reset();
       pred.prime(this.model.encode(header));
       pred.setContext(this.idsBefore(text, pos, header));
-      doc.add(pos, pred.save().lstm, 'line', this.cache.tick());
+      if (pos <= cacheUpTo) doc.add(pos, pred.save().lstm, 'line', this.cache.tick());
     }
     // line by line (long lines in chunks), a state cached at each end; far from the cursor a
     // block at a time, near it one character at a time so that the mixer learns from it
@@ -217,13 +266,13 @@ export class Completer {
       if (end <= learnFrom) pred.prime(ids);
       else if (pred.read(ids, true, cancelled, this.scratch) < ids.length) return false;
       pos = end;
-      doc.add(pos, pred.save().lstm, 'line', this.cache.tick());
+      if (pos <= cacheUpTo) doc.add(pos, pred.save().lstm, 'line', this.cache.tick());
     }
     // the cursor's line so far
     if (pos < offset) {
       const ids = this.model.encode(text.slice(pos, offset));
       if (pred.read(ids, true, cancelled, this.scratch) < ids.length) return false;
-      doc.add(offset, pred.save().lstm, 'cursor', this.cache.tick());
+      if (offset <= cacheUpTo) doc.add(offset, pred.save().lstm, 'cursor', this.cache.tick());
     }
     return true;
   }

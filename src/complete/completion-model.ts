@@ -16,6 +16,9 @@ export interface CompletionModelParts {
   calibration?: string[];
 }
 
+/** The separator a raw corpus puts before each file (bench/heldout's make_corpus.py). */
+export const FILE_SEPARATOR = '\x1c\n';
+
 export class CompletionModel {
   readonly rnn: CharRNN;
   readonly vocab: Vocab;
@@ -27,6 +30,8 @@ export class CompletionModel {
   readonly codes: Int32Array;
   /** Floats of one saved LSTM state (h and c of every layer). */
   readonly stateSize: number;
+  /** The training text separated its files by "\x1c\n" (a raw corpus), not by headers. */
+  readonly hasFileSeparator: boolean;
   /** Whether '\r' is in the vocabulary (the training text had CRLF line ends). */
   private readonly hasCR: boolean;
 
@@ -46,6 +51,15 @@ export class CompletionModel {
     parts.vocab.chars.forEach((ch, id) => { this.codes[id] = id === parts.vocab.unkId ? -1 : ch.codePointAt(0)!; });
     this.stateSize = 2 * parts.rnn.config.layers * parts.rnn.config.hidden;
     this.hasCR = parts.vocab.chars.includes('\r');
+    this.hasFileSeparator = parts.vocab.chars.includes('\x1c');
+  }
+
+  /** What the training stream put before a file, given the workspace corpus header of it
+   *  (fileHeader(relPath)): that header, or, for a model trained on a raw corpus whose files are
+   *  separated by "\x1c\n" (its vocabulary has \x1c), that separator, which it saw before every
+   *  file instead of a header it never saw. */
+  fileStart(workspaceHeader: string): string {
+    return this.hasFileSeparator ? FILE_SEPARATOR : workspaceHeader;
   }
 
   /** Ids of a text; a character outside the vocabulary becomes UNK (or, in a vocabulary without

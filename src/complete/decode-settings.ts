@@ -17,7 +17,8 @@ export interface DecodeSettings {
   maxChars: number;
   /** Lines of a block at most. */
   maxLines: number;
-  /** Mean bits per generated character above which nothing is shown (Infinity: always show). */
+  /** Bits of the whole completion (−log2 of the probability that it is right, every character of
+   *  it) above which it is not shown (Infinity: always show). */
   threshold: number;
   /** Completions returned at most (several when the user asks explicitly). */
   alternatives: number;

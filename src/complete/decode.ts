@@ -19,6 +19,17 @@ export interface StepSource<S> {
   restore(s: S): void;
 }
 
+/** A continuation proposed whole by another model (the match model of issue 15: the text that
+ *  followed the last time this context occurred), with its confidence: the probability, as that
+ *  model estimates it, that the continuation is right. */
+export interface Proposal {
+  ids: Int32Array;
+  confidence: number;
+}
+
+/** A proposal at least this sure is decoded first, whole (as far as the line's rules let it). */
+export const TAKE_PROPOSAL_AT = 0.5;
+
 export interface DecodeInput<S> {
   source: StepSource<S>;
   /** Code point of each id; −1 marks ids never generated (UNK). */
@@ -29,6 +40,10 @@ export interface DecodeInput<S> {
   /** Brackets open on the cursor's line before it (scope 'block'). */
   openDepth?: number;
   cancelled?: () => boolean;
+  /** A continuation to take whole when it is sure enough (TAKE_PROPOSAL_AT): it comes first, cut
+   *  by the same rules as a decoded one (the line's end, the character cap, no UNK, no leading
+   *  blank), its bits those of the source's distribution; the decoder's own follow it. */
+  proposal?: Proposal;
 }
 
 export interface Decoded {
@@ -52,7 +67,36 @@ interface Shape { depth: number; lines: number }
 
 export function decode<S>(input: DecodeInput<S>): DecodeOutput {
   const k = Math.max(1, input.settings.alternatives);
-  return input.settings.strategy === 'beam' ? beam(input, Math.max(k, input.settings.beamWidth), k) : greedy(input, k);
+  const own = () => (input.settings.strategy === 'beam' ? beam(input, Math.max(k, input.settings.beamWidth), k) : greedy(input, k));
+  const p = input.proposal;
+  if (!p || !(p.confidence >= TAKE_PROPOSAL_AT) || p.ids.length === 0) return own();
+  const taken = scoreProposal(input, p.ids);
+  if (taken.cancelled || !taken.decoded) return taken.cancelled ? { completions: [], cancelled: true, steps: taken.steps } : own();
+  const rest = own();
+  if (rest.cancelled) return { ...rest, steps: rest.steps + taken.steps };
+  return { completions: dedupe([taken.decoded, ...rest.completions]).slice(0, k), cancelled: false, steps: taken.steps + rest.steps };
+}
+
+/** A proposal as far as the decoding rules let it go, scored by the source (teacher forced). */
+function scoreProposal<S>(input: DecodeInput<S>, proposal: Int32Array): { decoded: Decoded | null; cancelled: boolean; steps: number } {
+  const { source, codes, settings } = input;
+  const p = new Float32Array(source.V);
+  const start = source.save();
+  const shape: Shape = { depth: input.openDepth ?? 0, lines: 0 };
+  const ids: number[] = [], bitsPer: number[] = [];
+  let steps = 0;
+  for (const id of proposal) {
+    if (input.cancelled?.() === true) { source.restore(start); return { decoded: null, cancelled: true, steps }; }
+    if (!allowed(codes, id, ids.length, input.noLeadingBlank) || endsBefore(codes[id], shape, settings.scope, settings.maxLines)) break;
+    if (ids.length > 0) source.push(ids[ids.length - 1]);
+    source.dist(p); steps++;
+    ids.push(id); bitsPer.push(-Math.log2(Math.max(p[id], 1e-30)));
+    shape.depth += bracketDelta(codes[id]);
+    if (isNewlineCode(codes[id])) shape.lines++;
+    if (ids.length >= charCap(settings)) break;
+  }
+  source.restore(start);
+  return { decoded: settle(ids, bitsPer, shape, settings.scope, codes), cancelled: false, steps };
 }
 
 /** Characters generated at most: maxChars per line, over maxLines lines for a block. */

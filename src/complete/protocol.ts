@@ -22,8 +22,15 @@ export type CompletionHostMessage =
   /** Changes in the order VS Code reports them (each on the text the one before left). */
   | { type: 'change'; uri: string; version: number; changes: TextChange[] }
   | { type: 'close'; uri: string }
-  /** length: the document's length in UTF-16 units, a check that the worker's copy is whole. */
-  | { type: 'complete'; id: number; uri: string; version: number; length?: number; offset: number; settings: DecodeSettings; cancel: SharedArrayBuffer | null };
+  /** length: the document's length in UTF-16 units, a check that the worker's copy is whole.
+   *  preview: the suggest widget's selected item, as accepting it would put it in (it replaces
+   *  [start, end) of the document); the completion then continues the text after it (offset is
+   *  then start + text.length of that text). */
+  | { type: 'complete'; id: number; uri: string; version: number; length?: number; offset: number; settings: DecodeSettings; cancel: SharedArrayBuffer | null;
+      preview?: SuggestPreview };
+
+/** A suggest widget's item put in the text for one request: it replaces [start, end). */
+export interface SuggestPreview { start: number; end: number; text: string }
 
 export interface LoadedInfo {
   checkpointPath: string;

@@ -33,7 +33,7 @@ export class DocStates {
   /** Where the last request was (eviction within the document keeps states near it). */
   lastPos = 0;
   /** The last completion shown, at its offset: typing its first characters keeps the rest. */
-  lastShown: { offset: number; text: string; meanBits: number; key: string } | null = null;
+  lastShown: { offset: number; text: string; bits: number; meanBits: number; key: string } | null = null;
 
   constructor(readonly id: string) {}
 

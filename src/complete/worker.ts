@@ -15,7 +15,7 @@ import { LogisticMixer } from './mixer';
 import { StreamScorer } from './score';
 import { loadCompletionModel } from './load';
 import type { CompletionModel } from './completion-model';
-import type { CompletionHostMessage, CompletionWorkerMessage, LoadedInfo } from './protocol';
+import type { CompletionHostMessage, CompletionWorkerMessage, LoadedInfo, SuggestPreview } from './protocol';
 import { decodeSettings } from './decode-settings';
 import { pickKernels } from '../runtime/kernels';
 
@@ -60,7 +60,7 @@ function load(path: string, force: boolean): void {
   }
   const model = loaded.model;
   const mixer = new LogisticMixer(2, model.V);
-  engine = new Completer(model, { mixer });
+  engine = new Completer(model, { mixer, editorRules: true });
   warmup = model.ngram && model.calibration.length ? new StreamScorer(model, model.calibration.map((t) => model.encode(t)), { mixer }) : null;
   setImmediate(warmSlice);
   info = next;
@@ -110,7 +110,12 @@ function complete(m: Extract<CompletionHostMessage, { type: 'complete' }>): void
   const flag = m.cancel ? new Int32Array(m.cancel) : null;
   const cancelled = () => flag !== null && Atomics.load(flag, 0) !== 0;
   try {
-    const r = engine.complete({ docId: m.uri, text: doc.text, offset: m.offset, header: doc.header, settings: decodeSettings(m.settings) }, cancelled);
+    const header = engine.model.fileStart(doc.header);
+    const settings = decodeSettings(m.settings);
+    const p = previewIn(doc.text, m.preview);
+    const r = p
+      ? engine.complete({ docId: m.uri, text: p.text, offset: p.offset, header, settings, previewFrom: p.from }, cancelled)
+      : engine.complete({ docId: m.uri, text: doc.text, offset: m.offset, header, settings }, cancelled);
     post({ type: 'result', id: m.id, items: r.items, reason: r.reason, fed: r.fed, steps: r.steps, ms: r.ms });
   } catch (e) {
     // a bug must not end completions for the session: forget the document's cache and go on
@@ -120,13 +125,20 @@ function complete(m: Extract<CompletionHostMessage, { type: 'complete' }>): void
   lastDoc = m.uri;
 }
 
+/** The document's text with the suggest widget's item put in, the cursor after it; null without
+ *  one (or one that does not fit the text). */
+function previewIn(text: string, p: SuggestPreview | undefined): { text: string; offset: number; from: number } | null {
+  if (!p || typeof p.text !== 'string' || !(p.start >= 0 && p.start <= p.end && p.end <= text.length)) return null;
+  return { text: text.slice(0, p.start) + p.text + text.slice(p.end), offset: p.start + p.text.length, from: p.start };
+}
+
 /** Idle work: the n-gram overlay of the document last completed in. */
 function onIdle(): void {
   const uri = lastDoc;
   const doc = uri !== undefined ? docs.get(uri) : undefined;
   if (!engine || !doc || uri === undefined) return;
   try {
-    engine.refreshOverlay(uri, doc.text, doc.header);
+    engine.refreshOverlay(uri, doc.text, engine.model.fileStart(doc.header));
   } catch {
     /* the overlay is an improvement only */
   }

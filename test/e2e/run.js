@@ -7,9 +7,11 @@
 //   panel's buttons (Stop, Train, Generate Sample) do what they say and are enabled only when they
 //   can; the panel lists the files trained on, held out and skipped (a file name of markup shown
 //   as text); Train over the stored model asks, in a dialog, whether to continue it or train a new
-//   one; the progress notification's Cancel stops a run; the settings come in titled sections
-//   under "LSTM Lens"; Generate Sample works from the palette; no Content-Security-Policy
-//   violation reaches the console. Screenshots of each step go to shots/ (gitignored).
+//   one; the progress notification's Cancel stops a run; Generate Sample works from the palette;
+//   ghost completions: Tab accepts one, after `if (` (VS Code closes the bracket itself) the
+//   accepted ghost leaves no ) over, with the suggest widget open the ghost continues its selected
+//   item, after Backspace none is offered; the settings come in titled sections under "LSTM Lens";
+//   no Content-Security-Policy violation reaches the console. Screenshots of each step go to shots/ (gitignored).
 //
 // usage: node test/e2e/run.js [--keep]      (dist/ must be built; code-server is installed
 //        into .vscode-test-tools when missing)   env: E2E_CHROMIUM=/usr/bin/chromium
@@ -37,7 +39,7 @@ const { SHOTS, check, runCommand, E2eRun } = require('./common');
     const settingsFile = path.join(ws, '.vscode', 'settings.json');
     fs.writeFileSync(settingsFile, fs.readFileSync(settingsFile, 'utf8').replace(/"lstmLens.timeBudgetMinutes": [\d.]+/, '"lstmLens.timeBudgetMinutes": 1')
       // the fixture model is tiny and barely trained: show its completions however unsure it is
-      .replace(/\n}\s*$/, ',\n  "lstmLens.completions.threshold": 100\n}\n'));
+      .replace(/\n}\s*$/, ',\n  "lstmLens.completions.threshold": 1000\n}\n'));
     run.server = await startCodeServer({
       cs, vsix, folder: ws, stateDir: path.join(tmp, 'cs'),
       userSettings: { 'security.workspace.trust.enabled': false, 'workbench.colorTheme': 'Default Dark Modern' },
@@ -193,7 +195,82 @@ const { SHOTS, check, runCommand, E2eRun } = require('./common');
       check('Tab accepts the ghost completion', line.startsWith('export function ') && line.length > 'export function '.length, JSON.stringify(line.slice(0, 60)));
     }
 
-    // 8. the settings: titled sections (Model, Training, Training Files, Completions) under LSTM Lens
+    // 8. After `if (` VS Code closes the bracket itself; the ghost over it reads right once accepted
+    const editorLines = page.locator('.editor-instance .monaco-editor .view-line');
+    // the document's line, without the ghost text shown in it
+    const lineWith = async (text) => (await editorLines.filter({ hasText: text }).last().evaluate((el) => {
+      const copy = el.cloneNode(true);
+      copy.querySelectorAll('.ghost-text-decoration, .ghost-text-decoration-preview, .ghost-text').forEach((g) => g.remove());
+      return copy.textContent;
+    })).replace(/\u00a0/g, ' ');
+    // all the ghost text shown (VS Code draws its parts in spans of several ghost-text classes)
+    const ghostNow = async () => (await page.evaluate(() => [...document.querySelectorAll('.editor-instance [class*="ghost-text"]')]
+      .filter((el) => !el.parentElement?.closest('[class*="ghost-text"]')).map((el) => el.textContent).join(''))).replace(/\u00a0/g, ' ');
+    const triggerGhost = async () => {
+      let text = '';
+      for (let i = 0; i < 20 && !text; i++) {
+        await page.keyboard.press('Alt+Backslash');
+        await ghost.first().waitFor({ timeout: 3000 }).catch(() => {});
+        text = await ghostNow();
+      }
+      return text;
+    };
+    await page.keyboard.press('End');
+    await page.keyboard.press('Enter');
+    await page.keyboard.type('function check(capacity: number) {', { delay: 30 });
+    await page.keyboard.press('Enter');
+    await page.keyboard.type('if (', { delay: 60 });
+    const openLine = await lineWith('if (');
+    check('typing `if (` VS Code closes the bracket itself', /if \(\)\s*$/.test(openLine), JSON.stringify(openLine));
+    const closeGhost = await triggerGhost();
+    await page.screenshot({ path: `${SHOTS}/e2e-08-ghost-autoclosed.png` });
+    check('a ghost completion after `if (`', closeGhost.length > 0, JSON.stringify(closeGhost));
+    if (closeGhost) {
+      await page.keyboard.press('Tab');
+      await page.waitForTimeout(500);
+      const line = (await lineWith('if (')).trimEnd();
+      let depth = 0, stray = false;
+      for (const ch of line) { depth += ch === '(' ? 1 : ch === ')' ? -1 : 0; if (depth < 0) stray = true; }
+      await page.screenshot({ path: `${SHOTS}/e2e-09-accepted-autoclosed.png` });
+      check('accepted over the auto-closed ), the line has no ) left over', !stray && line.length > 'if ()'.length + 4, JSON.stringify(line));
+    }
+
+    // 9. With the suggest widget open, the ghost continues its selected item
+    await page.keyboard.press('End');
+    await page.keyboard.press('Enter');
+    await page.keyboard.type('if (capa', { delay: 60 });
+    const suggest = page.locator('.editor-widget.suggest-widget.visible');
+    await page.keyboard.press('Control+Space');
+    await suggest.waitFor({ timeout: 10000 }).catch(() => {});
+    // the selected item (the first row: the widget selects it when it opens), once the language
+    // service has filled the list, and the ghost shown with it
+    let label = '', suggestGhost = '';
+    for (let i = 0; i < 40 && !(label.startsWith('capa') && suggestGhost); i++) {
+      await page.waitForTimeout(300);
+      const row = suggest.locator('.monaco-list-row').first();
+      label = (await row.count()) > 0 ? (/\S+/.exec(await row.innerText()) ?? [''])[0] : '';
+      suggestGhost = await ghostNow();
+    }
+    const widgetOpen = (await suggest.count()) > 0;
+    await page.screenshot({ path: `${SHOTS}/e2e-10-suggest-widget-ghost.png` });
+    check('with the suggest widget open, a ghost completion appears that continues its selected item',
+      widgetOpen && label.startsWith('capa') && suggestGhost.startsWith(label.slice('capa'.length)) && suggestGhost.length > label.length - 'capa'.length,
+      `widget ${widgetOpen ? 'open' : 'closed'}, selected ${JSON.stringify(label)}, ghost ${JSON.stringify(suggestGhost)}`);
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('Escape');
+
+    // 10. Backspace: no ghost
+    await page.keyboard.press('End');
+    await page.keyboard.press('Enter');
+    await page.keyboard.type('const size = capacity', { delay: 60 });
+    await page.waitForTimeout(1000);
+    await page.keyboard.press('Backspace');
+    await page.waitForTimeout(1500);
+    const afterBackspace = await ghostNow();
+    await page.screenshot({ path: `${SHOTS}/e2e-11-after-backspace.png` });
+    check('after Backspace no ghost completion is offered', afterBackspace === '', JSON.stringify(afterBackspace));
+
+    // 11. the settings: titled sections (Model, Training, Training Files, Completions) under LSTM Lens
     await runCommand(page, 'Preferences: Open Settings (UI)');
     const search = page.locator('.settings-editor .suggest-input-container textarea, .settings-editor .search-container textarea').first();
     await search.waitFor({ timeout: 15000 });

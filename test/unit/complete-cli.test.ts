@@ -49,7 +49,7 @@ describe('lstm-lens complete and eval --mixture', function () {
     // the same engine in process gives the same first completion
     const { model: m } = loadCompletionModel(model, createRefKernels());
     const engine = new Completer(m);
-    const direct = engine.complete({ docId: 'src/greet.ts', text: ctx, offset: ctx.length, header: fileHeader('src/greet.ts'), settings: decodeSettings({ threshold: Infinity }) });
+    const direct = engine.completeAlone({ docId: 'src/greet.ts', text: ctx, offset: ctx.length, header: fileHeader('src/greet.ts'), settings: decodeSettings({ threshold: Infinity }) });
     assert.equal(out[0].completion, direct.items[0]?.text ?? '');
     assert.equal(out[0].completion, 'unt = 0;');
     assert.ok(typeof out[1].completion === 'string' && out[1].completion.length <= 3, JSON.stringify(out[1]));
@@ -57,6 +57,35 @@ describe('lstm-lens complete and eval --mixture', function () {
     assert.match(out[3].error, /"context" must be a string/);
     assert.equal(typeof out[4].completion, 'string');
     assert.equal(out[5].completion, '', 'nothing that only repeats the text after the cursor');
+  });
+
+  it('answers each request from its own context only: the same request gets the same answer whatever came before', () => {
+    const a = { id: 'a', context: CODE.slice(0, CODE.indexOf('return this.co') + 'return this.co'.length), path: 'src/greet.ts' };
+    // a different file, a different place, a context that adapts the n-gram and the mixer otherwise
+    const b = { id: 'b', context: 'def f(x):\n    return x + 1\n'.repeat(30) + 'def g(y):\n    ret', path: 'src/other.py' };
+    const c = { ...a, id: 'c', context: a.context.replace('count', 'total') };
+    const lines = [a, a, b, a, c, a, { ...a, path: undefined }, a].map((l) => JSON.stringify(l)).join('\n') + '\n';
+    for (const component of ['mixture', 'ngram', 'lstm']) {
+      const r = run(['complete', '--model', model, '--backend', 'ref', '--threshold', 'inf', '--alternatives', '3', '--component', component], lines);
+      assert.equal(r.code, 0, r.stderr);
+      const out = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+      const answersToA = [0, 1, 3, 5, 7].map((i) => out[i]);
+      assert.ok(answersToA[0].completions.length > 0, JSON.stringify(out[0]));
+      for (const o of answersToA) assert.deepEqual(o, answersToA[0], `${component}: the same request, the same answer`);
+      // and the same as a server that saw nothing else
+      const alone = run(['complete', '--model', model, '--backend', 'ref', '--threshold', 'inf', '--alternatives', '3', '--component', component], JSON.stringify(a) + '\n');
+      assert.deepEqual(JSON.parse(alone.stdout), answersToA[0], component);
+    }
+  });
+
+  it('reports the closers after the cursor that a completion writes itself, and its confidence', () => {
+    const r = run(['complete', '--model', model, '--backend', 'ref', '--threshold', 'inf', '--component', 'ngram'],
+      JSON.stringify({ id: 1, context: 'export function greet(name: string): string {\n  if (', suffix: ')', path: 'src/greet.ts' }) + '\n');
+    assert.equal(r.code, 0, r.stderr);
+    const o = JSON.parse(r.stdout);
+    assert.equal(o.completion, "name === '') {", JSON.stringify(o));
+    assert.equal(o.replace, 1, 'it replaces the ) after the cursor');
+    assert.ok(o.mean_bits > 0 && o.mean_bits < 2, JSON.stringify(o));
   });
 
   it('leaves out unsure completions under the default threshold, and refuses bad options', () => {

@@ -155,6 +155,20 @@ describe('decoding rules', () => {
     assert.equal(s.text, '', 'the source is back where it started');
   });
 
+  it('takes a sure proposed continuation whole, cut by the line\'s rules, scored by the source; an unsure one not', () => {
+    const s = new Script((t) => (t.length < 2 ? { a: 0.5, b: 0.5 } : { '\n': 1 }));
+    const ids = (str: string) => Int32Array.from([...str].map((c) => s.chars.indexOf(c)));
+    const greedyOnly = s.str(decode({ source: s, codes: s.codes, settings: line, noLeadingBlank: false }).completions[0].ids);
+    const sure = decode({ source: s, codes: s.codes, settings: { ...line, alternatives: 2 }, noLeadingBlank: false, proposal: { ids: ids('bab\nc'), confidence: 0.9 } });
+    assert.deepEqual(sure.completions.map((c) => s.str(c.ids)), ['bab', greedyOnly], 'the proposal to the line\'s end first, the decoder\'s after it');
+    assert.ok(Math.abs(sure.completions[0].bits - (1 + 1 + Math.log2(1e30))) < 1e-3, 'its bits are the source\'s (a third character the source rules out costs the floor)');
+    assert.equal(s.text, '', 'the source is back where it started');
+    const unsure = decode({ source: s, codes: s.codes, settings: { ...line, alternatives: 2 }, noLeadingBlank: false, proposal: { ids: ids('bab'), confidence: 0.2 } });
+    assert.ok(unsure.completions.every((c) => s.str(c.ids) !== 'bab'), 'an unsure proposal is not taken');
+    const blank = decode({ source: s, codes: s.codes, settings: line, noLeadingBlank: true, proposal: { ids: ids(' ab'), confidence: 1 } });
+    assert.equal(s.str(blank.completions[0].ids), greedyOnly, 'one that breaks a rule at once gives way to the decoder');
+  });
+
   it('after indentation the first character is not whitespace (and its cost still counts)', () => {
     const s = new Script((t) => (t === '' ? { ' ': 0.7, a: 0.3 } : t.length < 4 ? { b: 1 } : { '\n': 1 }));
     const free = decode({ source: s, codes: s.codes, settings: line, noLeadingBlank: false });
@@ -220,13 +234,13 @@ describe('decoding rules', () => {
     const ctx = (text: string, cursor: string) => lineContext(text.replace(cursor, ''), text.indexOf(cursor));
     assert.deepEqual(finishCompletion('b)', ctx('f(a, |b)\n', '|')), { suppressed: 'repeats-suffix' });
     assert.deepEqual(finishCompletion('b', ctx('f(a, |b)\n', '|')), { suppressed: 'repeats-suffix' });
-    assert.deepEqual(finishCompletion('c, d)', ctx('f(a, |)\n', '|')), { text: 'c, d' }, 'a completion ending in the text after the cursor is cut before it');
+    assert.deepEqual(finishCompletion('c, d)', ctx('f(a, |)\n', '|')), { text: 'c, d', replace: 0 }, 'a completion ending in the text after the cursor is cut before it');
     assert.deepEqual(finishCompletion('}', ctx('  if (x) {\n    y();\n  |\n  }\n', '|')), { suppressed: 'repeats-next-line' });
     assert.deepEqual(finishCompletion('turn x;', ctx('{\n  re|\n  return x;\n', '|')), { suppressed: 'repeats-next-line' });
     assert.deepEqual(finishCompletion('   ', ctx('a|\n', '|')), { suppressed: 'empty' });
-    assert.deepEqual(finishCompletion('return 1;  ', ctx('  |\n}\n', '|')), { text: 'return 1;' });
+    assert.deepEqual(finishCompletion('return 1;  ', ctx('  |\n}\n', '|')), { text: 'return 1;', replace: 0 });
     assert.equal(startsAfterIndent('    '), true);
-    assert.equal(startsAfterIndent(''), false);
+    assert.equal(startsAfterIndent(''), true, 'column 0 of a line is a line start too');
     assert.equal(startsAfterIndent('  x'), false);
   });
 });

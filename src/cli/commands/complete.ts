@@ -1,19 +1,26 @@
 // lstm-lens complete --model FILE [--ngram FILE] [--component mixture|lstm|ngram] [--decoding greedy|beam]
 //   [--beam-width N] [--scope line|block] [--threshold BITS|inf] [--alternatives N]
 //
-// JSON lines on stdin: {"id", "context", "max_chars"?, "path"?, "suffix"?}  ->  stdout {"id", "completion"}
-// (plus "completions" with --alternatives above 1). The same engine as the editor: the LSTM state
-// cached per path (a request whose context extends the last one of its path reads only what is
-// new), the mixture with the n-gram counts stored beside the checkpoint, the same decoding
-// rules and confidence threshold (an unsure completion is ""). `path` names the file as the
-// corpus header does (it primes the model with the language); `suffix` is the text after the
-// cursor, for the rules that suppress repeats. A bad line gets {"id", "error"} and the rest go on.
+// JSON lines on stdin: {"id", "context", "max_chars"?, "path"?, "file_start"?, "suffix"?}  ->  stdout
+// {"id", "completion", "bits", "mean_bits"} (bits: −log2 of the probability of the whole completion,
+// the confidence measure; plus "completions" with --alternatives above 1; "replace" when
+// the completion takes in characters of the suffix, e.g. a ")" the editor had closed). Each request
+// is answered from the model and that request's own text only: the LSTM reads its context afresh,
+// the n-gram adds the context's own counts to the corpus' (as the editor's overlay does), the
+// mixer starts from the weights it warmed up with and learns from the text before the cursor.
+// Nothing carries from one request to the next, so a request gets the same answer whatever came
+// before it. The same decoding rules and confidence threshold as the editor (an unsure completion
+// is ""). `path` names the file as the corpus header does (it primes the model with the
+// language); `file_start` (default true) says the context begins at the file's start; `suffix` is
+// the text after the cursor, for the rules that merge with it or suppress repeats. A bad line gets
+// {"id", "error"} and the rest go on.
 import * as readline from 'node:readline';
 import { Completer } from '../../complete/completer';
 import { loadCompletionModel } from '../../complete/load';
 import { warmMixer } from '../../complete/score';
 import { decodeSettings, DecodeSettings } from '../../complete/decode-settings';
 import { fileHeader } from '../../corpus/build';
+import type { CompletionModel } from '../../complete/completion-model';
 import { pickKernels } from '../../runtime/kernels';
 import { OptionTable, parseCommandLine, required, UsageError } from '../args';
 
@@ -25,10 +32,10 @@ export const completeOptions: OptionTable = {
   backend: { kind: 'string', choices: ['auto', 'wasm', 'ref'] },
 };
 
-/** Characters of new context after which a path's n-gram overlay is recounted. */
-const OVERLAY_EVERY = 2000;
+/** The id every request's text is read under (each forgets it after). */
+const DOC = 'request';
 
-interface Request { id: unknown; context: string; maxChars?: number; path?: string; suffix: string }
+interface Request { id: unknown; context: string; maxChars?: number; path?: string; fileStart: boolean; suffix: string }
 
 export async function complete(argv: string[]): Promise<number> {
   const p = parseCommandLine(argv, completeOptions, 'complete');
@@ -41,31 +48,21 @@ export async function complete(argv: string[]): Promise<number> {
   const picked = pickKernels((v.backend as 'auto' | 'wasm' | 'ref') ?? 'auto');
   const { model, notice } = loadCompletionModel(required<string>(p, 'model', 'complete'), picked.kernels, v.ngram as string | undefined);
   if (notice && base.component !== 'lstm') process.stderr.write(`lstm-lens: ${notice}\n`);
-  // the mixer's first weights from the held-out text stored with the counts, as the editor's worker does
-  const engine = new Completer(model, { mixer: warmMixer(model) });
-  const last = new Map<string, { text: string; overlayAt: number }>();
+  // the mixer's first weights from the held-out text stored with the counts, as the editor's
+  // worker does; every request starts from them
+  const mixer = warmMixer(model);
+  const warm = mixer.snapshot();
+  const engine = new Completer(model, { mixer });
 
   const answer = (line: string): string => {
     const req = parseRequest(line);
-    const docId = req.path ?? '';
-    const text = req.context + req.suffix;
-    // the cache follows the path's text: what changed since its last request is an edit
-    const prev = last.get(docId);
-    if (prev) {
-      const common = commonPrefix(prev.text, text);
-      if (common < prev.text.length || common < text.length) engine.edit(docId, common, prev.text.length, text.length - common);
-    }
-    const header = req.path ? fileHeader(req.path) : '';
-    const entry = { text, overlayAt: prev?.overlayAt ?? -Infinity };
-    last.set(docId, entry);
     const settings: DecodeSettings = req.maxChars ? { ...base, maxChars: req.maxChars } : base;
-    const r = engine.complete({ docId, text, offset: req.context.length, header, settings });
-    // the document's own n-gram counts, from the text before the cursor, now and then
-    if (model.ngram && base.component !== 'lstm' && Math.abs(req.context.length - entry.overlayAt) >= OVERLAY_EVERY) {
-      engine.refreshOverlay(docId, req.context, header);
-      entry.overlayAt = req.context.length;
-    }
-    const out: Record<string, unknown> = { id: req.id, completion: r.items[0]?.text ?? '' };
+    mixer.restore(warm);
+    const r = engine.completeAlone({ docId: DOC, text: req.context + req.suffix, offset: req.context.length, header: headerOf(model, req), settings });
+    const best = r.items[0];
+    const out: Record<string, unknown> = { id: req.id, completion: best?.text ?? '' };
+    if (best) { out.bits = Number(best.bits.toFixed(4)); out.mean_bits = Number(best.meanBits.toFixed(4)); }
+    if (best?.replace) out.replace = best.replace;
     if (base.alternatives > 1) out.completions = r.items.map((i) => i.text);
     return JSON.stringify(out);
   };
@@ -92,11 +89,20 @@ function answerOrError(answer: (line: string) => string, line: string): string {
 /** What is wrong with a request, in one sentence for its reply. */
 class RequestError extends Error {}
 
+/** What the model saw before the request's text in training: at a file's start its header (or a
+ *  raw corpus' file separator); within a file, a workspace model still reads the header first (it
+ *  names the language, as the editor does), a raw-corpus model nothing. */
+function headerOf(model: CompletionModel, req: Request): string {
+  const workspace = req.path ? fileHeader(req.path) : '';
+  if (req.fileStart) return model.fileStart(workspace);
+  return model.hasFileSeparator ? '' : workspace;
+}
+
 function parseThreshold(s: string | undefined): number | undefined {
   if (s === undefined) return undefined;
   if (/^(inf|infinity|none|off)$/i.test(s)) return Infinity;
   const n = Number(s);
-  if (s.trim() === '' || !(n > 0)) throw new UsageError(`--threshold must be a positive number of bits per character (or "inf"), not "${s}".`);
+  if (s.trim() === '' || !(n > 0)) throw new UsageError(`--threshold must be a positive number of bits (or "inf"), not "${s}".`);
   return n;
 }
 
@@ -113,7 +119,11 @@ function parseRequest(line: string): Request {
   }
   if (r.path !== undefined && typeof r.path !== 'string') fail('"path" must be a string (the file\'s path in the workspace).');
   if (r.suffix !== undefined && typeof r.suffix !== 'string') fail('"suffix" must be a string (the text after the cursor).');
-  return { id: r.id ?? null, context: r.context as string, maxChars: mc as number | undefined, path: r.path as string | undefined, suffix: (r.suffix as string) ?? '' };
+  if (r.file_start !== undefined && typeof r.file_start !== 'boolean') fail('"file_start" must be true or false (whether the context begins at the file\'s start).');
+  return {
+    id: r.id ?? null, context: r.context as string, maxChars: mc as number | undefined, path: r.path as string | undefined,
+    fileStart: (r.file_start as boolean | undefined) ?? true, suffix: (r.suffix as string) ?? '',
+  };
 }
 
 function parseJson(line: string): unknown {
@@ -139,11 +149,4 @@ function idOf(line: string): unknown {
   } catch {
     return null;
   }
-}
-
-function commonPrefix(a: string, b: string): number {
-  const n = Math.min(a.length, b.length);
-  let i = 0;
-  while (i < n && a.charCodeAt(i) === b.charCodeAt(i)) i++;
-  return i;
 }

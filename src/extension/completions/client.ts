@@ -9,7 +9,7 @@ import { EventEmitter } from 'node:events';
 import { DEFAULTS } from '../../defaults';
 import { CancelToken, WorkerHost } from '../../runtime/worker-host';
 import type { CompletionItem } from '../../complete/completer';
-import type { CompletionHostMessage, CompletionWorkerMessage, LoadedInfo, TextChange } from '../../complete/protocol';
+import type { CompletionHostMessage, CompletionWorkerMessage, LoadedInfo, SuggestPreview, TextChange } from '../../complete/protocol';
 import type { DecodeSettings } from '../../complete/decode-settings';
 
 export interface CompletionClientOptions {
@@ -109,10 +109,12 @@ export class CompletionClient extends EventEmitter {
     this.worker.post({ type: 'close', uri });
   }
 
-  /** A completion at offset of a synced document; undefined when cancelled or too slow. */
-  async complete(uri: string, version: number, length: number | undefined, offset: number, settings: DecodeSettings, token?: CancelToken): Promise<CompletionReply | undefined> {
+  /** A completion at offset of a synced document (with preview: after the suggest widget's item
+   *  put in); undefined when cancelled or too slow. */
+  async complete(uri: string, version: number, length: number | undefined, offset: number, settings: DecodeSettings, token?: CancelToken,
+    preview?: SuggestPreview): Promise<CompletionReply | undefined> {
     const cancel = new SharedArrayBuffer(4);
-    const m = await this.worker.request((id) => ({ type: 'complete', id, uri, version, length, offset, settings, cancel }), {
+    const m = await this.worker.request((id) => ({ type: 'complete', id, uri, version, length, offset, settings, cancel, preview }), {
       timeoutMs: this.opts.timeoutMs ?? DEFAULTS.completions.timeoutMs, token,
       onGiveUp: () => Atomics.store(new Int32Array(cancel), 0, 1),   // whatever the worker still does for it is wasted
     });

@@ -12,6 +12,8 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 
 import type { LoadedInfo } from '../../complete/protocol';
+import type { CompletionItem } from '../../complete/completer';
+import { RecentAnswers } from './recent-answers';
 import { DEFAULTS } from '../../defaults';
 import { fileHeader } from '../../corpus/build';
 import { CompletionClient, LoadOutcome } from './client';
@@ -46,6 +48,8 @@ export class Completions implements vscode.Disposable, vscode.InlineCompletionIt
   private problem: string | undefined;
   private slowSignature: string | undefined;   // the model whose slowness was reported
   private timeouts = 0;                        // requests in a row the worker did not answer in time
+  private readonly answers = new RecentAnswers();
+  private readonly deletedAt = new Map<string, number>();   // uri -> version that a deletion made
 
   constructor(private readonly deps: CompletionsDeps) {
     this.client = new CompletionClient({ workerPath: deps.workerPath });
@@ -55,10 +59,20 @@ export class Completions implements vscode.Disposable, vscode.InlineCompletionIt
       vscode.commands.registerCommand('lstmLens.toggleCompletions', () => this.toggle()),
       vscode.workspace.onDidChangeTextDocument((e) => {
         if (e.contentChanges.length === 0) return;
-        this.client.change(e.document.uri.toString(), e.document.version,
-          e.contentChanges.map((c) => ({ start: c.rangeOffset, end: c.rangeOffset + c.rangeLength, text: c.text })));
+        const uri = e.document.uri.toString();
+        const changes = e.contentChanges.map((c) => ({ start: c.rangeOffset, end: c.rangeOffset + c.rangeLength, text: c.text }));
+        this.client.change(uri, e.document.version, changes);
+        this.answers.changed(uri, changes);
+        // Backspace, Delete, a cut: the user is taking text out, not asking for more
+        if (changes.every((c) => c.text === '' && c.end > c.start)) this.deletedAt.set(uri, e.document.version);
+        else this.deletedAt.delete(uri);
       }),
-      vscode.workspace.onDidCloseTextDocument((d) => this.client.close(d.uri.toString())),
+      vscode.workspace.onDidCloseTextDocument((d) => {
+        const uri = d.uri.toString();
+        this.client.close(uri);
+        this.answers.forget(uri);
+        this.deletedAt.delete(uri);
+      }),
       this.status,
     );
     // training saved a checkpoint: take it if it is better than the one in use
@@ -114,27 +128,49 @@ export class Completions implements vscode.Disposable, vscode.InlineCompletionIt
       if (!model) { this.hintToTrain(); return undefined; }
       if (!this.trainedOn(doc, model)) return undefined;
       const explicit = context.triggerKind === vscode.InlineCompletionTriggerKind.Invoke;
-      if (!explicit && settings.debounceMs > 0) {
+      const uri = doc.uri.toString();
+      // nothing after a deletion (unless asked for)
+      if (!explicit && this.deletedAt.get(uri) === doc.version) return undefined;
+      const offset = doc.offsetAt(position);
+      const decode = { ...settings.decode, alternatives: explicit ? settings.explicitAlternatives : 1 };
+      // with the suggest widget open, the completion continues its selected item
+      const selected = context.selectedCompletionInfo;
+      const preview = selected ? { start: doc.offsetAt(selected.range.start), end: doc.offsetAt(selected.range.end), text: selected.text } : undefined;
+      // what else an answer depends on: the model, the settings, the suggest widget's item
+      const key = `${this.signature}|${JSON.stringify(decode)}|${preview ? `${preview.start}:${preview.end}:${preview.text}` : ''}`;
+      const toList = (items: CompletionItem[]) => ({ items: items.map((i) => this.itemFor(doc, position, i, selected)) });
+      const same = this.answers.same(uri, doc.version, offset, key);
+      if (same) return same.length ? toList(same) : undefined;
+      const cached = !preview && this.answers.typedThrough(uri, offset, key, (from) => doc.getText(new vscode.Range(doc.positionAt(from), position)));
+      if (!explicit && !cached && settings.debounceMs > 0) {
         await new Promise((r) => setTimeout(r, settings.debounceMs));
         if (token.isCancellationRequested) return undefined;
       }
-      const uri = doc.uri.toString();
       this.client.sync({ uri, version: doc.version, header: this.headerFor(doc), getText: () => doc.getText() });
       const length = doc.offsetAt(doc.lineAt(doc.lineCount - 1).range.end);
-      const decode = { ...settings.decode, alternatives: explicit ? settings.explicitAlternatives : 1 };
-      const reply = await this.client.complete(uri, doc.version, length, doc.offsetAt(position), decode, token);
+      const reply = await this.client.complete(uri, doc.version, length, offset, decode, token, preview);
       if (reply) this.timeouts = 0;
       else if (!token.isCancellationRequested && this.client.running) this.reportTooSlow(model);
       if (!reply || token.isCancellationRequested) return undefined;
       if (reply.reason === 'error') this.deps.notify.trace(`completion failed: ${reply.message}`);
+      else this.answers.remember(uri, doc.version, offset, key, reply.items);
       if (reply.items.length === 0) return undefined;
-      const range = new vscode.Range(position, position);
-      return { items: reply.items.map((i) => new vscode.InlineCompletionItem(i.text, range)) };
+      return toList(reply.items);
     } catch (e) {
       // never an exception into the editor: at worst no suggestion
       this.deps.notify.trace(`completion failed: ${(e as Error).message}`);
       return undefined;
     }
+  }
+
+  /** The editor's item for a completion: it replaces the closers after the cursor that it writes
+   *  itself (an auto-closed `)`), and with the suggest widget open it is the selected item's text
+   *  and then the completion, over the item's range. */
+  private itemFor(doc: vscode.TextDocument, position: vscode.Position, item: CompletionItem,
+    selected: vscode.SelectedCompletionInfo | undefined): vscode.InlineCompletionItem {
+    if (!selected) return new vscode.InlineCompletionItem(item.text, new vscode.Range(position, position.translate(0, item.replace)));
+    const end = selected.range.end.translate(0, item.replace);
+    return new vscode.InlineCompletionItem(selected.text + item.text, new vscode.Range(selected.range.start, doc.validatePosition(end)));
   }
 
   dispose(): void {

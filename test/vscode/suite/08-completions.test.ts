@@ -73,7 +73,7 @@ describe('inline completions', () => {
     assert.ok(api.completions.model!.hasNGram, 'training wrote the n-gram counts beside the model');
     assert.ok(api.completions.model!.extensions.includes('.ts'));
     // a model trained for seconds is unsure; the mechanism is what is tested here
-    await vscode.workspace.getConfiguration('lstmLens.completions').update('threshold', 4, vscode.ConfigurationTarget.Workspace);
+    await vscode.workspace.getConfiguration('lstmLens.completions').update('threshold', 1000, vscode.ConfigurationTarget.Workspace);
 
     const editor = await openScratch('typing.ts', PREFIX.slice(0, -3));
     await vscode.commands.executeCommand('type', { text: PREFIX.slice(-3) });

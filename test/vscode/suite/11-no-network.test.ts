@@ -105,7 +105,7 @@ describe('nothing leaves the machine (extension host and its workers)', () => {
       const end = doc.positionAt(doc.getText().length);
       editor.selection = new vscode.Selection(end, end);
       // a model trained for seconds is unsure: a threshold that lets any answer of the worker through
-      await vscode.workspace.getConfiguration('lstmLens.completions').update('threshold', 50, WS);
+      await vscode.workspace.getConfiguration('lstmLens.completions').update('threshold', 1000, WS);
       const list = await api.completions.provideInlineCompletionItems(doc, end,
         { triggerKind: vscode.InlineCompletionTriggerKind.Invoke, selectedCompletionInfo: undefined }, new vscode.CancellationTokenSource().token);
       assert.ok(list && list.items.length > 0, 'the completion worker answered with a suggestion');
