@@ -3,6 +3,7 @@
 //   model.safetensors          the checkpoint: weights, config, vocabulary, training history, cells
 //   model.state.safetensors    the optimizer state (Adam's moments, the carried hidden state, ...)
 //   model.ngram.bin            the corpus n-gram counts that completions mix with the LSTM
+//   model.adaptive.bin         what the adaptive predictor's mixer and SSE learned (completions)
 //   .model.safetensors.<pid>.<hex>.tmp   a write in progress (or one a crash interrupted)
 //
 // A checkpoint named otherwise (weights) gets weights.state.safetensors and weights.ngram.bin.
@@ -24,9 +25,14 @@ export function ngramPathFor(checkpointPath: string): string {
   return stem(checkpointPath) + '.ngram.bin';
 }
 
+/** The adaptive predictor's learned mixer and SSE beside a checkpoint. */
+export function adaptivePathFor(checkpointPath: string): string {
+  return stem(checkpointPath) + '.adaptive.bin';
+}
+
 /** Every file that belongs to the model at checkpointPath (whether it exists or not). */
 export function sidecarPaths(checkpointPath: string): string[] {
-  return [checkpointPath, trainingStatePath(checkpointPath), ngramPathFor(checkpointPath)];
+  return [checkpointPath, trainingStatePath(checkpointPath), ngramPathFor(checkpointPath), adaptivePathFor(checkpointPath)];
 }
 
 /** The temp file of one atomic write: hidden, beside the target, unique per process and call. */

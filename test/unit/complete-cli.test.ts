@@ -12,7 +12,7 @@ import { decodeSettings } from '../../src/complete/decode-settings';
 import { fileHeader } from '../../src/corpus/build';
 import { createRefKernels } from '../../src/engine/kernels-ref';
 import { loadCheckpoint } from '../../src/model-files/checkpoint-file';
-import { runCli } from './cli-run';
+import { assertOneSentence, runCli } from './cli-run';
 import { CODE, writeTinyModel } from './complete-fixture';
 import { ngramPathFor } from '../../src/model-files/paths';
 
@@ -112,9 +112,39 @@ describe('lstm-lens complete and eval --mixture', function () {
     assert.equal(m.chars, plain.chars);
     assert.ok(m.ngram_bpc < m.lstm_bpc - 1, 'the n-gram knows this text; the untrained LSTM does not');
     assert.ok(m.bpc < m.lstm_bpc && m.bpc < m.ngram_bpc + 0.5, JSON.stringify(m));
-    const none = run(['eval', '--model', model, '--mixture', '--ngram', path.join(tmp, 'missing.bin'), dir]);
+    const none = run(['eval', '--model', model, '--mixture', '--no-adapt', '--ngram', path.join(tmp, 'missing.bin'), dir]);
     assert.equal(none.code, 1);
     assert.match(none.stderr, /--mixture needs the n-gram counts/);
+  });
+
+  it('eval --mixture: the adaptive predictor, its parts removed one at a time, and the old mixture', () => {
+    const dir = path.join(tmp, 'src-adaptive');
+    fs.mkdirSync(dir, { recursive: true });
+    // the same function twice: the second copy is what the adaptive parts learn from the first
+    fs.writeFileSync(path.join(dir, 'a.ts'), CODE.replace(/greet/g, 'welcome').repeat(2));
+    const json = (args: string[]) => { const r = run(['eval', '--model', model, '--mixture', '--json', ...args, dir]); assert.equal(r.code, 0, r.stderr); return JSON.parse(r.stdout); };
+    const full = json([]), old = json(['--no-adapt']), noMatch = json(['--without', 'match,counts']);
+    assert.deepEqual(Object.keys(full.components), ['lstm', 'counts', 'match']);
+    assert.deepEqual(noMatch.without, ['match', 'counts']);
+    assert.equal(full.chars, old.chars);
+    assert.ok(full.bpc < old.bpc, `adaptive ${full.bpc} vs the old mixture ${old.bpc}`);
+    assert.ok(full.bpc < noMatch.bpc, `adaptive ${full.bpc} vs without match and counts ${noMatch.bpc}`);
+    assert.ok(full.chars_per_s > 0 && full.memory_bytes > 0);
+    // without counts beside the model the adaptive predictor still runs, its counts filling as it reads
+    const alone = run(['eval', '--model', model, '--mixture', '--json', '--ngram', path.join(tmp, 'missing.bin'), dir]);
+    assert.equal(alone.code, 0, alone.stderr);
+    for (const [args, re] of [
+      [['--without', 'ssee'], /--without takes parts among lstm, corpus, counts, match, ctxmix, sse, not "ssee"\./],
+      [['--no-adapt', '--without', 'sse'], /give one of them\./],
+    ] as [string[], RegExp][]) {
+      const bad = run(['eval', '--model', model, '--mixture', ...args, dir]);
+      assert.equal(bad.code, 2);
+      assertOneSentence(bad.stderr);
+      assert.match(bad.stderr, re);
+    }
+    const noMix = run(['eval', '--model', model, '--no-adapt', dir]);
+    assert.equal(noMix.code, 2);
+    assert.match(noMix.stderr, /--no-adapt applies to --mixture only\./);
   });
 
   it('train writes the n-gram counts of its corpus beside the checkpoint', () => {

@@ -1,4 +1,4 @@
-// lstm-lens eval --model FILE <path...> [--raw] [--mixture] [--json]  ->  {"bpc","chars","oov"}
+// lstm-lens eval --model FILE <path...> [--raw] [--mixture [--no-adapt] [--without PARTS]] [--json]  ->  {"bpc","chars","oov",…}
 import { loadCompletionModel } from '../../complete/load';
 import { scoreStreams, warmMixer } from '../../complete/score';
 import { evaluateStreams } from '../../engine/eval';
@@ -6,16 +6,29 @@ import { loadModel } from '../../model-files/load-model';
 import { pickKernels } from '../../runtime/kernels';
 import { OptionTable, parseCommandLine, required, UsageError } from '../args';
 import { readTexts } from '../../corpus/streams';
+import { ABLATIONS, Ablation, AdaptivePredictor } from '../../complete/adaptive/adaptive-predictor';
+import { scoreAdaptive, warmAdaptive } from '../../complete/adaptive/adaptive-score';
+import { loadAdaptiveState } from '../../complete/adaptive/adaptive-state';
+import { adaptivePathFor } from '../../model-files/paths';
 
 export const evalOptions: OptionTable = {
   model: { kind: 'string' }, raw: { kind: 'flag' }, mixture: { kind: 'flag' }, ngram: { kind: 'string' }, json: { kind: 'flag' },
+  'no-adapt': { kind: 'flag' }, without: { kind: 'list' },
 };
 
 export async function evaluate(argv: string[]): Promise<number> {
   const p = parseCommandLine(argv, evalOptions, 'eval');
   const modelPath = required<string>(p, 'model', 'eval');
   if (p.positionals.length === 0) throw new UsageError('lstm-lens eval needs at least one file or folder to score.');
-  if (p.values.mixture) return evaluateMixture(modelPath, p.positionals, p.values.raw === true, p.values.ngram as string | undefined, p.values.json === true);
+  const noAdapt = p.values['no-adapt'] === true, without = (p.values.without as string[] | undefined) ?? [];
+  if ((noAdapt || without.length) && !p.values.mixture) throw new UsageError(`--${noAdapt ? 'no-adapt' : 'without'} applies to --mixture only.`);
+  if (noAdapt && without.length) throw new UsageError('--without removes parts of the adaptive predictor, which --no-adapt leaves out altogether; give one of them.');
+  for (const w of without) if (!(ABLATIONS as readonly string[]).includes(w)) throw new UsageError(`--without takes parts among ${ABLATIONS.join(', ')}, not "${w}".`);
+  if (p.values.mixture) {
+    const raw = p.values.raw === true, ngram = p.values.ngram as string | undefined, json = p.values.json === true;
+    if (noAdapt) return evaluateMixture(modelPath, p.positionals, raw, ngram, json);
+    return evaluateAdaptive(modelPath, p.positionals, raw, ngram, json, new Set(without as Ablation[]));
+  }
   const { model, vocab } = loadModel(modelPath, pickKernels().kernels, 16, 256);
   const texts = await readTexts(p.positionals, { raw: p.values.raw === true, split: false });
   const r = evaluateStreams(model, texts.train.map((t) => vocab.encode(t)), { unkId: vocab.unkId, outOfVocabCodePoints: vocab.outOfVocabCodePoints });
@@ -27,8 +40,46 @@ export async function evaluate(argv: string[]): Promise<number> {
   return 0;
 }
 
-/** --mixture: the completion predictor's bits per char (the mixture of the LSTM and the n-gram
- *  counts stored beside the model, learned online), with each component's beside it. */
+/** --mixture: the adaptive predictor's bits per char, each stream read from its start in order,
+ *  everything learned online (each character only after it is scored), with each component's
+ *  own bits beside it. The mixer and SSE first learn from the held-out text stored with the counts,
+ *  as in the editor. */
+async function evaluateAdaptive(modelPath: string, paths: string[], raw: boolean, ngramPath: string | undefined, json: boolean,
+  without: ReadonlySet<Ablation>): Promise<number> {
+  const { model, notice } = loadCompletionModel(modelPath, pickKernels().kernels, ngramPath);
+  if (notice && !json) process.stderr.write(notice + '\n');
+  const texts = await readTexts(paths, { raw, split: false });
+  const t0 = performance.now();
+  const predictor = new AdaptivePredictor(model, { without });
+  // what an editor session learned and saved beside the model, else the warm-up it would do
+  const state = loadAdaptiveState(adaptivePathFor(modelPath), predictor, model.vocab.chars);
+  if (state.notice && !json) process.stderr.write(state.notice + '\n');
+  if (!state.loaded) warmAdaptive(predictor, model);
+  const t1 = performance.now(), cpu1 = process.cpuUsage();
+  const r = scoreAdaptive(predictor, model, texts.train.map((t) => model.encode(t)));
+  const seconds = (performance.now() - t1) / 1000;
+  // CPU time of this thread's reading (on a busy machine, wall time says how busy it is)
+  const cpu = process.cpuUsage(cpu1), cpuSeconds = (cpu.user + cpu.system) / 1e6;
+  if (r.chars === 0) throw new Error('There is nothing to score: every text has fewer than two characters.');
+  const bpc = r.bits / r.chars;
+  refuseNonFinite(bpc);
+  const components: Record<string, number> = {};
+  for (const [name, bits] of Object.entries(r.components)) components[name] = bits / r.chars;
+  if (json) {
+    process.stdout.write(JSON.stringify({ bpc, chars: r.chars, oov: r.oov, components, without: [...without],
+      chars_per_s: Math.round(r.chars / seconds), chars_per_cpu_s: Math.round(r.chars / cpuSeconds), warmup_s: (t1 - t0) / 1000, memory_bytes: predictor.memoryBytes,
+      lstm_bpc: components.lstm, ngram_bpc: components.counts }) + '\n');
+  } else {
+    const each = Object.entries(components).map(([n, b]) => `${n} alone ${b.toFixed(4)}`).join(', ');
+    process.stdout.write(`${bpc.toFixed(4)} bits per char (adaptive mixture${without.size ? ` without ${[...without].join(', ')}` : ''}) over ` +
+      `${r.chars.toLocaleString('en-US')} characters (${r.oov} outside the vocabulary); ${each}\n`);
+  }
+  return 0;
+}
+
+/** --mixture --no-adapt: the editor's mixture before the adaptive predictor (the LSTM and the
+ *  n-gram counts stored beside the model, the stream's overlay recounted every 2,000 characters,
+ *  one logistic mixer learned online), with each component's bits beside it. */
 async function evaluateMixture(modelPath: string, paths: string[], raw: boolean, ngramPath: string | undefined, json: boolean): Promise<number> {
   const { model, notice } = loadCompletionModel(modelPath, pickKernels().kernels, ngramPath);
   if (!model.ngram) throw new Error(`--mixture needs the n-gram counts beside the model: ${notice}`);
