@@ -1,4 +1,4 @@
-// lstm-lens eval --model FILE <path...> [--raw] [--mixture [--no-adapt] [--without PARTS]] [--json]  ->  {"bpc","chars","oov",…}
+// lstm-lens eval --model FILE <path...> [--raw] [--mixture [--no-adapt] [--without PARTS] [--dynamic output|full|off]] [--json]  ->  {"bpc","chars","oov",…}
 import { loadCompletionModel } from '../../complete/load';
 import { scoreStreams, warmMixer } from '../../complete/score';
 import { evaluateStreams } from '../../engine/eval';
@@ -10,11 +10,15 @@ import { ABLATIONS, Ablation, AdaptivePredictor } from '../../complete/adaptive/
 import { scoreAdaptive, warmAdaptive } from '../../complete/adaptive/adaptive-score';
 import { loadAdaptiveState } from '../../complete/adaptive/adaptive-state';
 import { adaptivePathFor } from '../../model-files/paths';
+import { dynamicLstmLike, dynamicLstmOf } from '../../complete/adaptive/dynamic-component';
+import type { DynamicEvalMode } from '../../complete/adaptive/dynamic-lstm';
 
 export const evalOptions: OptionTable = {
   model: { kind: 'string' }, raw: { kind: 'flag' }, mixture: { kind: 'flag' }, ngram: { kind: 'string' }, json: { kind: 'flag' },
-  'no-adapt': { kind: 'flag' }, without: { kind: 'list' },
+  'no-adapt': { kind: 'flag' }, without: { kind: 'list' }, dynamic: { kind: 'string', choices: ['output', 'full', 'off'] },
 };
+/** The LSTM's dynamic evaluation in the adaptive predictor unless --dynamic says otherwise. */
+export const DEFAULT_DYNAMIC: DynamicEvalMode = 'output';
 
 export async function evaluate(argv: string[]): Promise<number> {
   const p = parseCommandLine(argv, evalOptions, 'eval');
@@ -23,11 +27,13 @@ export async function evaluate(argv: string[]): Promise<number> {
   const noAdapt = p.values['no-adapt'] === true, without = (p.values.without as string[] | undefined) ?? [];
   if ((noAdapt || without.length) && !p.values.mixture) throw new UsageError(`--${noAdapt ? 'no-adapt' : 'without'} applies to --mixture only.`);
   if (noAdapt && without.length) throw new UsageError('--without removes parts of the adaptive predictor, which --no-adapt leaves out altogether; give one of them.');
+  if (p.values.dynamic !== undefined && (noAdapt || !p.values.mixture)) throw new UsageError('--dynamic sets how the adaptive mixture\'s LSTM learns as it reads: it applies to --mixture without --no-adapt.');
   for (const w of without) if (!(ABLATIONS as readonly string[]).includes(w)) throw new UsageError(`--without takes parts among ${ABLATIONS.join(', ')}, not "${w}".`);
   if (p.values.mixture) {
     const raw = p.values.raw === true, ngram = p.values.ngram as string | undefined, json = p.values.json === true;
     if (noAdapt) return evaluateMixture(modelPath, p.positionals, raw, ngram, json);
-    return evaluateAdaptive(modelPath, p.positionals, raw, ngram, json, new Set(without as Ablation[]));
+    return evaluateAdaptive(modelPath, p.positionals, raw, ngram, json, new Set(without as Ablation[]),
+      (p.values.dynamic as DynamicEvalMode | undefined) ?? DEFAULT_DYNAMIC);
   }
   const { model, vocab } = loadModel(modelPath, pickKernels().kernels, 16, 256);
   const texts = await readTexts(p.positionals, { raw: p.values.raw === true, split: false });
@@ -45,16 +51,22 @@ export async function evaluate(argv: string[]): Promise<number> {
  *  own bits beside it. The mixer and SSE first learn from the held-out text stored with the counts,
  *  as in the editor. */
 async function evaluateAdaptive(modelPath: string, paths: string[], raw: boolean, ngramPath: string | undefined, json: boolean,
-  without: ReadonlySet<Ablation>): Promise<number> {
+  without: ReadonlySet<Ablation>, dynamic: DynamicEvalMode): Promise<number> {
   const { model, notice } = loadCompletionModel(modelPath, pickKernels().kernels, ngramPath);
   if (notice && !json) process.stderr.write(notice + '\n');
   const texts = await readTexts(paths, { raw, split: false });
   const t0 = performance.now();
-  const predictor = new AdaptivePredictor(model, { without });
+  // the LSTM learns from each character right after it is scored (eager), so the figures do not
+  // depend on the machine's speed; 'off': the trained LSTM, frozen
+  const lstmDyn = dynamic === 'off' || without.has('lstm') ? null : dynamicLstmOf(model, dynamic);
+  const predictor = new AdaptivePredictor(model, { without, lstm: lstmDyn ? dynamicLstmLike(lstmDyn, 'eager') : undefined });
   // what an editor session learned and saved beside the model, else the warm-up it would do
   const state = loadAdaptiveState(adaptivePathFor(modelPath), predictor, model.vocab.chars);
   if (state.notice && !json) process.stderr.write(state.notice + '\n');
-  if (!state.loaded) warmAdaptive(predictor, model);
+  if (!state.loaded) {
+    warmAdaptive(predictor, model);
+    lstmDyn?.restoreTrained();   // the warm-up text is no document of the session
+  }
   const t1 = performance.now(), cpu1 = process.cpuUsage();
   const r = scoreAdaptive(predictor, model, texts.train.map((t) => model.encode(t)));
   const seconds = (performance.now() - t1) / 1000;
@@ -66,7 +78,7 @@ async function evaluateAdaptive(modelPath: string, paths: string[], raw: boolean
   const components: Record<string, number> = {};
   for (const [name, bits] of Object.entries(r.components)) components[name] = bits / r.chars;
   if (json) {
-    process.stdout.write(JSON.stringify({ bpc, chars: r.chars, oov: r.oov, components, without: [...without],
+    process.stdout.write(JSON.stringify({ bpc, chars: r.chars, oov: r.oov, components, without: [...without], dynamic,
       chars_per_s: Math.round(r.chars / seconds), chars_per_cpu_s: Math.round(r.chars / cpuSeconds), warmup_s: (t1 - t0) / 1000, memory_bytes: predictor.memoryBytes,
       lstm_bpc: components.lstm, ngram_bpc: components.counts }) + '\n');
   } else {
