@@ -21,7 +21,8 @@ const USAGE = `usage: lstm-lens <command> [options]
         [--dropout 0] [--seq 64] [--batch 32] [--optimizer adam|rmsprop|adagrad|momentum|sgd] [--lr 1e-2]
         [--clip 5] [--minutes M] [--steps N] [--epochs E] [--threads N] [--seed S] [--resume] [--json]
         [--save-every SECONDS]   a checkpoint every ${DEFAULTS.intervals.saveEveryMs / 1000} s by default (and at the end)
-  eval   --model FILE <path...> [--raw] [--mixture [--no-adapt] [--without lstm,corpus,counts,match,ctxmix,sse]] [--json]
+  eval   --model FILE <path...> [--raw] [--mixture [--no-adapt] [--without lstm,corpus,counts,match,ctxmix,sse]
+         [--dynamic output|full|off]] [--json]
   sample --model FILE [--prime TEXT] [--length N] [--temperature T] [--seed S]
   complete --model FILE [--component mixture|lstm|ngram] [--decoding greedy|beam] [--scope line|block]
         [--threshold BITS|inf] [--alternatives N]   JSON lines on stdin {"id","context","max_chars","path"?,"file_start"?,"suffix"?}

@@ -147,6 +147,23 @@ describe('lstm-lens complete and eval --mixture', function () {
     assert.match(noMix.stderr, /--no-adapt applies to --mixture only\./);
   });
 
+  it('eval --mixture --dynamic: the LSTM learning as it reads beats it frozen on a repeated text; the model file is untouched', () => {
+    const dir = path.join(tmp, 'src-dynamic');
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'a.ts'), CODE.replace(/greet/g, 'salute').repeat(3));
+    const before = fs.readFileSync(model);
+    const json = (args: string[]) => { const r = run(['eval', '--model', model, '--mixture', '--json', ...args, dir]); assert.equal(r.code, 0, r.stderr); return JSON.parse(r.stdout); };
+    const frozen = json(['--dynamic', 'off']), output = json([]), full = json(['--dynamic', 'full']);
+    assert.equal(output.dynamic, 'output');
+    assert.ok(output.components.lstm < frozen.components.lstm, `LSTM alone: output ${output.components.lstm} vs frozen ${frozen.components.lstm}`);
+    assert.ok(full.components.lstm < frozen.components.lstm, `LSTM alone: full ${full.components.lstm} vs frozen ${frozen.components.lstm}`);
+    assert.ok(fs.readFileSync(model).equals(before), 'the checkpoint was written');
+    const bad = run(['eval', '--model', model, '--mixture', '--no-adapt', '--dynamic', 'full', dir]);
+    assert.equal(bad.code, 2);
+    assertOneSentence(bad.stderr);
+    assert.match(bad.stderr, /--dynamic .* applies to --mixture without --no-adapt\./);
+  });
+
   it('train writes the n-gram counts of its corpus beside the checkpoint', () => {
     const dir = path.join(tmp, 'corpus');
     fs.mkdirSync(path.join(dir, 'lib'), { recursive: true });
