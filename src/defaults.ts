@@ -6,10 +6,12 @@
 import { DEFAULT_TRAIN, type CellType, type OptimizerName } from './engine/config';
 
 export const DEFAULTS = {
-  /** A new model: torch.nn.LSTM(num_layers=2, hidden_size=256) + Linear, initialised as PyTorch
-   *  does but for the forget gates' bias (b_ih + b_hh = forgetBias: a new cell remembers) and,
-   *  with unigramOutputBias, the decoder's bias (the training text's log character frequencies). */
-  model: { cell: 'lstm' as CellType, layers: 2, hidden: 256, dropout: 0, forgetBias: 1, unigramOutputBias: true },
+  /** A new model: torch.nn.LSTM(num_layers, hidden_size) + Linear, initialised as PyTorch does
+   *  but for the forget gates' bias (b_ih + b_hh = forgetBias: a new cell remembers) and, with
+   *  unigramOutputBias, the decoder's bias (the training text's log character frequencies).
+   *  layers and hidden 0: chosen from the corpus size and the time budget (training/model-size.ts);
+   *  a run budgeted in steps or epochs gets fixedLayers × fixedHidden. */
+  model: { cell: 'lstm' as CellType, layers: 0, hidden: 0, fixedLayers: 2, fixedHidden: 256, dropout: 0, forgetBias: 1, unigramOutputBias: true },
   /** How it trains (the optimizer's own constants are DEFAULT_TRAIN's, engine/config.ts): the
    *  learning rate warms up, then falls to lrFloor × its peak exactly when the budget ends. */
   training: {
@@ -19,8 +21,14 @@ export const DEFAULTS = {
     beta1: DEFAULT_TRAIN.beta1, beta2: DEFAULT_TRAIN.beta2,
     /** One run's time budget when nothing else is given. */
     minutes: 15,
-    /** Compute threads in the editor, which always holds a core (the CLI takes all cores but one). */
-    editorThreads: 1,
+    /** Compute threads in the editor (lstmLens.threads): 0 is every core while the user is idle,
+     *  one fewer while they type (the CLI takes all cores but one). */
+    editorThreads: 0,
+    /** How long after the last keystroke an editor run takes all its threads again. */
+    typingIdleMs: 3000,
+    /** The scheduling priority of an editor run's threads (Linux nice: 0 normal, 19 lowest), so
+     *  that the extension host gets a core first on a busy machine. */
+    editorNice: 10,
   },
   /** What a run reads. */
   corpus: {

@@ -27,7 +27,7 @@ for lang in $LANGS; do
     m=$H/runs/$RECIPE-$lang-$n.safetensors
     rm -f "$m" "${m%.safetensors}".*.safetensors "${m%.safetensors}".ngram.bin
     t0=$(date +%s)
-    node "$CLI" train --raw "$H/$lang/train.txt" --val "$H/$lang/val.txt" --out "$m" --steps "$n" --threads "$THREADS" --json \
+    node "$CLI" train --raw "$H/$lang/train.txt" --val "$H/$lang/val.txt" --out "$m" --steps "$n" --layers 2 --hidden 256 --threads "$THREADS" --json \
       > "$H/runs/$RECIPE-$lang-$n.log" 2>&1
     t1=$(date +%s)
     cps=$(grep '"chars_per_s"' "$H/runs/$RECIPE-$lang-$n.log" | tail -1 | sed 's/.*"chars_per_s":\([0-9.]*\).*/\1/')

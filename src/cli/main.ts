@@ -17,8 +17,8 @@ const commands: Record<string, (argv: string[]) => Promise<number>> = { train, e
 
 const USAGE = `usage: lstm-lens <command> [options]
 
-  train <path...> --out FILE [--val <path...>] [--raw] [--cell lstm|gru|rnn] [--layers 2] [--hidden 256]
-        [--dropout 0] [--seq 64] [--batch 32] [--optimizer adam|rmsprop|adagrad|momentum|sgd] [--lr 1e-2]
+  train <path...> --out FILE [--val <path...>] [--raw] [--cell lstm|gru|rnn] [--layers L] [--hidden H]
+        (default: the size the corpus and a --minutes budget call for; 2×256 for --steps/--epochs) [--dropout 0] [--seq 64] [--batch 32] [--optimizer adam|rmsprop|adagrad|momentum|sgd] [--lr 1e-2]
         [--clip 5] [--minutes M] [--steps N] [--epochs E] [--threads N] [--seed S] [--resume] [--json]
         [--save-every SECONDS]   a checkpoint every ${DEFAULTS.intervals.saveEveryMs / 1000} s by default (and at the end)
   eval   --model FILE <path...> [--raw] [--mixture [--no-adapt] [--without lstm,corpus,counts,match,ctxmix,sse]

@@ -14,6 +14,7 @@ import { TrainingController } from './training/controller';
 import { TrainingHistory } from './training/history';
 import { TrainingPanel } from './training/panel';
 import { TrainingUi } from './training/ui';
+import { watchTyping } from './training/typing';
 
 /** What activate() returns: for the extension-host tests (and other extensions, read-only use). */
 export interface LstmLensApi {
@@ -43,6 +44,7 @@ export function activate(context: vscode.ExtensionContext): LstmLensApi {
   const ui = new TrainingUi(controller, statusBar, history, panel);
   const commands = new TrainingCommands(store, controller, ui, panel, notify, context.workspaceState);
   controller.on('notice', (m: string) => void notify.warn(m));
+  context.subscriptions.push(watchTyping(controller));   // every idle core; one given back while the user types
   controller.on('saved', (m: { step: number }) => notify.trace(`saved the model at step ${m.step}`));
 
   const register = (id: string, fn: (...args: never[]) => unknown) =>

@@ -6,17 +6,17 @@
 //                           runs out of memory is written into shared memory at once, which wakes
 //                           thread 0 out of its Atomics.wait. It computes nothing, so its event
 //                           loop is free to see the 'error' and 'exit' events.
-//   role 'grad-compute'     thread w: a model replica for streams [ranges[w], ranges[w+1]) that
-//                           waits for a command, runs forward+backward on its streams with the
-//                           shared params and writes its gradient, loss and state back.
+//   role 'grad-compute'     thread w: a model replica that waits for a command, then takes
+//                           sub-batches from the shared counter until none is left, running
+//                           forward+backward on each with the shared params and writing its
+//                           gradient, loss and state back; then checks in.
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { CharRNN } from '../engine/model';
 import type { Kernels } from '../engine/kernels';
 import { createRefKernels } from '../engine/kernels-ref';
 import { loadWasmKernelsSync, WasmVariant } from '../runtime/wasm-kernels';
-import { Rng } from '../engine/rng';
 import {
-  Command, copyStreams, Ctrl, GradWorkerData, GradWorkerMessage, reportFailure, spawnGradWorker,
+  Chunk, Command, Ctrl, GradWorkerData, GradWorkerMessage, reportFailure, spawnGradWorker, SubBatchRunner, takeSubBatches,
 } from './parallel-trainer';
 
 function post(m: GradWorkerMessage): void {
@@ -51,19 +51,17 @@ function supervise(d: GradWorkerData): void {
 // ---------------------------------------------------------------------------------------------
 
 function compute(d: GradWorkerData): void {
-  const s = d.shared, w = d.index, B = d.batch, b0 = d.ranges[w], b1 = d.ranges[w + 1], Bw = b1 - b0;
-  let model: CharRNN;
+  const s = d.shared, w = d.index, K = d.units.length - 1;
+  let runner: SubBatchRunner;
   try {
-    model = new CharRNN(d.config, kernelsNamed(d.kernels), Bw, d.seqLength);
+    const widest = Math.max(...d.units.slice(1).map((b1, u) => b1 - d.units[u]));
+    runner = new SubBatchRunner(new CharRNN(d.config, kernelsNamed(d.kernels), widest, d.seqLength), d.units, d.batch, d.seqLength);
   } catch (e) {
     post({ type: 'failed', message: (e as Error).message });
     return;
   }
-  const K = model.kernels, P = model.params.length;
-  const inputs = K.allocInt(d.seqLength * Bw), targets = K.allocInt(d.seqLength * Bw);
-  const state = model.newState(Bw);
-  const full = { h: s.hiddenH, c: s.hiddenC };
-  const myGrads = s.grads.subarray((w - 1) * P, w * P);
+  const chunk: Chunk = { inputs: s.inputs, targets: s.targets, hidden: { h: s.hiddenH, c: s.hiddenC }, T: 0 };
+  const params = runner.model.params;
   // The first command bumps SEQ from 0; it may come before this thread reaches its wait.
   let seen = 0;
   post({ type: 'ready' });
@@ -73,23 +71,13 @@ function compute(d: GradWorkerData): void {
     Atomics.wait(s.ctrl, Ctrl.SEQ, seen);
     seen = Atomics.load(s.ctrl, Ctrl.SEQ);
     if (Atomics.load(s.ctrl, Ctrl.CMD) === Command.EXIT) return;
-
-    // this thread's columns of the (T, B) chunk -> (T, Bw)
-    const T = s.ctrl[Ctrl.T];
-    for (let t = 0; t < T; t++) {
-      inputs.set(s.inputs.subarray(t * B + b0, t * B + b1), t * Bw);
-      targets.set(s.targets.subarray(t * B + b0, t * B + b1), t * Bw);
+    // a thread outside the active ones sits the step out (the user is typing: a core is theirs)
+    if (w < s.ctrl[Ctrl.ACTIVE]) {
+      chunk.T = s.ctrl[Ctrl.T];
+      takeSubBatches(s, runner, chunk, seen, K, () => params.set(s.params));
     }
-    model.params.set(s.params);
-    copyStreams(state, full, d.config, B, b0, b1, 'in');
-    model.grads.fill(0);
-    const drop = d.config.dropout > 0 ? new Rng(s.ctrl[Ctrl.SEEDS + w] >>> 0) : null;
-    s.scalars[1 + w] = model.trainChunk(inputs, targets, T, Bw, state, drop, s.scalars[0]);
-    myGrads.set(model.grads);
-    copyStreams(state, full, d.config, B, b0, b1, 'out');
-
-    Atomics.add(s.ctrl, Ctrl.DONE, 1);
-    Atomics.notify(s.ctrl, Ctrl.DONE);
+    Atomics.add(s.ctrl, Ctrl.CHECKED_IN, 1);
+    Atomics.notify(s.ctrl, Ctrl.CHECKED_IN);
   }
 }
 

@@ -1,29 +1,38 @@
-// Data-parallel training on several threads: the B streams of a chunk are split into N
-// contiguous ranges, each thread runs forward+backward on its range with its own model replica,
-// the gradients are summed, and ONE clip + optimizer step is taken on the sum.
+// Data-parallel training on several threads: the B streams of a chunk are cut into K sub-batches
+// (contiguous stream ranges, K fixed by B and the thread count, never by timing), the threads
+// take sub-batches one at a time from a shared counter until none is left (work stealing: a
+// thread that another process slows down simply takes fewer), run forward+backward on each with
+// their own model replica, and ONE clip + optimizer step is taken on the sum.
 //
-//   thread 0          this thread, with the caller's model as its replica: streams [0, B₁)
-//   threads 1..N−1    worker threads (grad-worker.ts, role 'compute'): streams [B_w, B_{w+1}),
-//                     B_w = ⌊w·B/N⌋
+//   thread 0          this thread, with the caller's model as its replica
+//   threads 1..N−1    worker threads (grad-worker.ts, role 'compute')
 //   supervisor        one more, idle worker thread that spawns the compute threads and watches
 //                     them: this thread blocks in Atomics.wait during a step and cannot see a
 //                     Worker's 'error'/'exit' events then, the supervisor can, and wakes it.
 //
+// Determinism: sub-batch u's gradient lands in its own row u of a shared (K, P) buffer, whoever
+// computed it, and thread 0 sums the rows in the order u = 0..K−1 (as each is done, so that the
+// sum overlaps the others' work). A run's result thus depends on B and K only: not on which
+// thread took which sub-batch, nor on how many threads were active in a step (setActiveThreads:
+// the editor gives a core back while the user types), nor on the thread count N as long as K is
+// the same (K = min(B, max(8, 2N)): the same for N = 2..4).
+//
 // Everything per step goes through shared memory, synchronised with Atomics.wait/notify (a
 // postMessage per step would cost a wake-up through the event loop each time):
 //   params (P)                this thread copies the model's params in before each step; each
-//                             replica copies them into its own (WASM) memory
-//   grads (N−1, P)            worker w's gradient at row w−1, summed into the model's grads in
-//                             the fixed order w = 1..N−1 (deterministic for a given N)
+//                             replica copies them into its own (WASM) memory at its first take
+//   grads (K, P)              sub-batch u's gradient at row u
 //   hidden h, c (L, B, H)     the recurrent state of all streams, as Trainer keeps it; each
-//                             thread reads and writes the rows of its own streams
+//                             sub-batch reads and writes the rows of its own streams
 //   inputs, targets (T, B)    the chunk, time-major as Trainer builds it
+// A step ends when every sub-batch is done AND every worker has checked in (found the counter
+// empty, or sat the step out), so that no worker is still inside a step when the next begins.
 //
 // The stream layout, epochs, lr decay, clipping, the optimizer and export/import are Trainer's
 // own code: ParallelTrainer wraps a Trainer whose "model" is a ShardedModel, a stand-in for
 // CharRNN whose trainChunk spreads the chunk over the threads. The loss and the gradient scale
 // (1/count over ALL scored targets) come from Trainer, so the result equals the single-thread
-// Trainer's up to float summation order. With dropout, thread w ≥ 1 draws its masks from a
+// Trainer's up to float summation order. With dropout, sub-batch u draws its masks from a
 // generator seeded by a number drawn from the Trainer's dropout generator each step, so that
 // all randomness is in the state Trainer exports.
 import { existsSync } from 'node:fs';
@@ -34,7 +43,7 @@ import { ResourceLimits, Worker } from 'node:worker_threads';
 import type { ModelConfig, TrainConfig } from '../engine/config';
 import type { Kernels } from '../engine/kernels';
 import type { CharRNN, RecurrentState } from '../engine/model';
-import type { Rng } from '../engine/rng';
+import { Rng } from '../engine/rng';
 import { StepResult, Trainer, TrainerExport } from '../engine/trainer';
 import type { StepTrainer } from './run-loop';
 
@@ -61,13 +70,16 @@ export function defaultThreadCount(): number {
 
 /** Indices into the control words (Int32Array). */
 export const Ctrl = {
-  SEQ: 0,       // bumped by thread 0 for each command; workers wait on it
-  CMD: 1,       // Command
-  DONE: 2,      // workers that finished the current command (+ FAIL_MARK when one failed)
-  STATUS: 3,    // 0 while all is well; FAILED once a thread stopped
-  T: 4,         // steps in the current chunk
-  MSG_LEN: 5,   // bytes of the failure message
-  SEEDS: 8,     // SEEDS + w: the dropout seed of thread w for this step (uint32 bits)
+  SEQ: 0,        // bumped by thread 0 for each command; workers wait on it
+  CMD: 1,        // Command
+  CHECKED_IN: 2, // workers done with the current step (+ FAIL_MARK when one failed)
+  STATUS: 3,     // 0 while all is well; FAILED once a thread stopped
+  T: 4,          // steps in the current chunk
+  MSG_LEN: 5,    // bytes of the failure message
+  NEXT: 6,       // the next sub-batch to take (Atomics.add); ≥ K: none left
+  ACTIVE: 7,     // threads that take sub-batches this step (0..ACTIVE−1); the others only check in
+  UNIT_DONE: 8,  // UNIT_DONE + u: the SEQ of the step whose sub-batch u is done
+  // SEEDS + u = UNIT_DONE + K + u: the dropout seed of sub-batch u for this step (uint32 bits)
 } as const;
 export const Command = { STEP: 1, EXIT: 2 } as const;
 export const FAILED = 1;
@@ -75,10 +87,10 @@ export const FAIL_MARK = 1 << 20;
 const MESSAGE_BYTES = 2048;
 
 export interface SharedBuffers {
-  ctrl: Int32Array;       // Ctrl.SEEDS + N words
-  scalars: Float64Array;  // [gradScale, nats of thread 0, ..., nats of thread N−1]
+  ctrl: Int32Array;       // Ctrl.UNIT_DONE + 2K words
+  scalars: Float64Array;  // [gradScale, nats of sub-batch 0, ..., nats of sub-batch K−1]
   params: Float32Array;   // (P)
-  grads: Float32Array;    // (N−1, P)
+  grads: Float32Array;    // (K, P)
   hiddenH: Float32Array;  // (L, B, H)
   hiddenC: Float32Array;  // (L, B, H)
   inputs: Int32Array;     // (T, B)
@@ -91,7 +103,7 @@ export interface GradWorkerData {
   role: 'grad-supervisor' | 'grad-compute';
   index: number;                 // the thread's number w (compute); 0 for the supervisor
   threads: number;               // N
-  ranges: number[];              // N+1 stream boundaries: thread w owns [ranges[w], ranges[w+1])
+  units: number[];               // K+1 stream boundaries: sub-batch u is [units[u], units[u+1])
   batch: number;                 // B
   seqLength: number;             // T (max)
   config: ModelConfig;
@@ -103,14 +115,14 @@ export interface GradWorkerData {
 
 export type GradWorkerMessage = { type: 'ready' } | { type: 'failed'; message: string };
 
-/** Records the first failure in shared memory and wakes thread 0. */
+/** Records the first failure in shared memory and wakes thread 0 (whatever it waits on). */
 export function reportFailure(s: SharedBuffers, message: string): void {
   if (Atomics.compareExchange(s.ctrl, Ctrl.STATUS, 0, FAILED) !== 0) return;   // the first one wins
   const bytes = new TextEncoder().encode(message).subarray(0, MESSAGE_BYTES);
   s.message.set(bytes);
   Atomics.store(s.ctrl, Ctrl.MSG_LEN, bytes.length);
-  Atomics.add(s.ctrl, Ctrl.DONE, FAIL_MARK);
-  Atomics.notify(s.ctrl, Ctrl.DONE);
+  Atomics.add(s.ctrl, Ctrl.CHECKED_IN, FAIL_MARK);
+  for (let i = 0; i < s.ctrl.length; i++) Atomics.notify(s.ctrl, i);
 }
 
 function readFailure(s: SharedBuffers): string {
@@ -118,8 +130,21 @@ function readFailure(s: SharedBuffers): string {
   return new TextDecoder().decode(s.message.slice(0, n));   // slice: TextDecoder refuses shared memory
 }
 
+/** N+1 boundaries of N contiguous, nearly equal ranges of B streams. */
 export function streamRanges(B: number, N: number): number[] {
   return Array.from({ length: N + 1 }, (_, w) => Math.floor(w * B / N));
+}
+
+/** How many sub-batches N threads share B streams in: enough that a slowed thread's share can
+ *  move to the others in small pieces (a sub-batch of 4 streams trains as fast per character
+ *  as one of 32 on the WASM kernels), and the same for N = 2..4 so their results agree. */
+export function subBatchCount(B: number, N: number): number {
+  return Math.min(B, Math.max(8, 2 * N));
+}
+
+/** Where sub-batch u's dropout seed is among the control words. */
+export function unitSeedIndex(K: number, u: number): number {
+  return Ctrl.UNIT_DONE + K + u;
 }
 
 const failurePrefix = 'A training thread stopped unexpectedly: ';
@@ -127,7 +152,7 @@ const failurePrefix = 'A training thread stopped unexpectedly: ';
 // ---------------------------------------------------------------------------------------------
 
 export class ParallelTrainer implements StepTrainer {
-  /** Compute threads actually used (this one included). */
+  /** Compute threads started (this one included). */
   readonly threads: number;
 
   private constructor(private readonly trainer: Trainer, private readonly sharded: ShardedModel) {
@@ -149,6 +174,11 @@ export class ParallelTrainer implements StepTrainer {
   get seqLength(): number { return this.trainer.seqLength; }
   get segmentLength(): number { return this.trainer.segmentLength; }
   get stepsPerEpoch(): number { return this.trainer.stepsPerEpoch; }
+
+  /** Threads that take part in the next steps (1..threads): the others wait, using no CPU. */
+  get activeThreads(): number { return this.sharded.active; }
+  /** Lets n threads (clamped to 1..threads) share the next steps; the result does not change. */
+  setActiveThreads(n: number): void { this.sharded.active = Math.max(1, Math.min(this.threads, Math.floor(n))); }
 
   /** One chunk for all streams on all threads, then one clip and optimizer step. Throws
    *  "A training thread stopped unexpectedly: …" when a thread died (and on every later call). */
@@ -175,16 +205,16 @@ class ShardedModel {
   readonly params: Float32Array;
   readonly grads: Float32Array;
   threads = 1;
+  /** Threads taking sub-batches in the next step (thread 0 always does). */
+  active = 1;
 
   private B = 0;
   private T = 0;
-  private ranges: number[] = [0, 0];
+  private units: number[] = [0, 0];
   private hidden: RecurrentState | null = null;     // (L, B, H), shared
   private shared: SharedBuffers | null = null;
-  // this thread's share, in the model's backend memory
-  private ownInputs!: Int32Array;   // (T, B₁)
-  private ownTargets!: Int32Array;  // (T, B₁)
-  private ownState!: RecurrentState; // (L, B₁, H)
+  private own!: SubBatchRunner;                     // this thread's sub-batches, on the caller's model
+  private sum!: Float32Array;                       // (P) the rows' sum, while the model's grads are scratch
   private supervisor: Worker | null = null;
   private failure: string | null = null;
   private closing = false;
@@ -210,22 +240,22 @@ class ShardedModel {
   async start(N: number, T: number, opts: ParallelTrainerOptions): Promise<void> {
     const { model, B } = this;
     if (!this.hidden) throw new Error('ShardedModel.start before Trainer asked for the state.');
-    this.threads = N; this.T = T;
-    this.ranges = streamRanges(B, N);
+    this.threads = this.active = N; this.T = T;
+    const K = N === 1 ? 1 : subBatchCount(B, N);
+    this.units = streamRanges(B, K);
     this.stepTimeoutMs = opts.stepTimeoutMs;
-    const B1 = this.ranges[1];
-    if (model.maxB < B1 || model.maxT < T) throw new Error(`The model's buffers (${model.maxT}×${model.maxB}) are too small for chunks of ${T}×${B1}.`);
-    this.ownInputs = model.kernels.allocInt(T * B1);
-    this.ownTargets = model.kernels.allocInt(T * B1);
-    this.ownState = model.newState(B1);
+    const widest = maxUnitStreams(this.units);
+    if (model.maxB < widest || model.maxT < T) throw new Error(`The model's buffers (${model.maxT}×${model.maxB}) are too small for chunks of ${T}×${widest}.`);
+    this.own = new SubBatchRunner(model, this.units, B, T);
     if (N === 1) return;
 
     const P = model.params.length;
+    this.sum = new Float32Array(P);
     const s: SharedBuffers = this.shared = {
-      ctrl: new Int32Array(new SharedArrayBuffer(4 * (Ctrl.SEEDS + N))),
-      scalars: new Float64Array(new SharedArrayBuffer(8 * (1 + N))),
+      ctrl: new Int32Array(new SharedArrayBuffer(4 * (Ctrl.UNIT_DONE + 2 * K))),
+      scalars: new Float64Array(new SharedArrayBuffer(8 * (1 + K))),
       params: sharedFloats(P),
-      grads: sharedFloats((N - 1) * P),
+      grads: sharedFloats(K * P),
       hiddenH: this.hidden.h, hiddenC: this.hidden.c,
       inputs: new Int32Array(new SharedArrayBuffer(4 * T * B)),
       targets: new Int32Array(new SharedArrayBuffer(4 * T * B)),
@@ -233,7 +263,7 @@ class ShardedModel {
     };
     const workerScript = opts.workerScript ?? defaultWorkerScript();
     const data: GradWorkerData = {
-      role: 'grad-supervisor', index: 0, threads: N, ranges: this.ranges, batch: B, seqLength: T,
+      role: 'grad-supervisor', index: 0, threads: N, units: this.units, batch: B, seqLength: T,
       config: model.config, kernels: model.kernels.name, shared: s, workerScript, resourceLimits: opts.resourceLimits,
     };
     const sup = this.supervisor = spawnGradWorker(workerScript, data);
@@ -260,87 +290,73 @@ class ShardedModel {
   /** Trainer's call: inputs, targets (T, B) and state (the shared hidden) for all streams. */
   trainChunk(inputs: Int32Array, targets: Int32Array, T: number, B: number, state: RecurrentState,
     dropoutRng: Rng | null, gradScale: number): number {
-    const { model, shared: s, threads: N } = this;
+    const { model, shared: s } = this;
     if (B !== this.B || T > this.T || state !== this.hidden) throw new Error('ShardedModel.trainChunk got a chunk it was not set up for.');
     if (this.failure !== null) throw new Error(failurePrefix + this.failure);
-    if (s && Atomics.load(s.ctrl, Ctrl.STATUS) === FAILED) throw new Error(failurePrefix + readFailure(s));
     const drop = this.config.dropout > 0 ? dropoutRng : null;
+    const chunk: Chunk = { inputs, targets, hidden: state, T };
+    // one thread: the whole batch as one sub-batch, its gradient left in the model's grads
+    if (!s) return this.own.run(chunk, 0, drop, gradScale);
+    if (Atomics.load(s.ctrl, Ctrl.STATUS) === FAILED) throw new Error(failurePrefix + readFailure(s));
 
-    // hand the chunk to the workers first, so they start while this thread copies its share
-    const start = Date.now();
-    if (s) {
-      s.inputs.set(inputs.subarray(0, T * B));
-      s.targets.set(targets.subarray(0, T * B));
-      s.params.set(model.params);
-      s.scalars[0] = gradScale;
-      s.ctrl[Ctrl.T] = T;
-      for (let w = 1; w < N; w++) s.ctrl[Ctrl.SEEDS + w] = drop ? drop.nextUint32() | 0 : 0;
-      s.ctrl[Ctrl.CMD] = Command.STEP;
-      Atomics.store(s.ctrl, Ctrl.DONE, 0);
-      Atomics.add(s.ctrl, Ctrl.SEQ, 1);
-      Atomics.notify(s.ctrl, Ctrl.SEQ);
-    }
+    // hand the chunk to the workers first, so they start while this thread takes its first sub-batch
+    const K = this.units.length - 1, start = Date.now();
+    s.inputs.set(inputs.subarray(0, T * B));
+    s.targets.set(targets.subarray(0, T * B));
+    s.params.set(model.params);
+    s.scalars[0] = gradScale;
+    s.ctrl[Ctrl.T] = T;
+    for (let u = 0; u < K; u++) s.ctrl[unitSeedIndex(K, u)] = drop ? drop.nextUint32() | 0 : 0;
+    s.ctrl[Ctrl.ACTIVE] = this.active;
+    s.ctrl[Ctrl.CMD] = Command.STEP;
+    Atomics.store(s.ctrl, Ctrl.NEXT, 0);
+    Atomics.store(s.ctrl, Ctrl.CHECKED_IN, 0);
+    const seq = Atomics.add(s.ctrl, Ctrl.SEQ, 1) + 1;
+    Atomics.notify(s.ctrl, Ctrl.SEQ);
 
-    let nats: number;
+    const shared: Chunk = { inputs: s.inputs, targets: s.targets, hidden: state, T };
+    // sum (P) = Σ_u grads_u in the order u = 0..K−1, each row as soon as it and those before it
+    // are done: between this thread's own sub-batches, then waiting for the rest
+    const sum = this.sum, P = sum.length;
+    sum.fill(0);
+    let summed = 0, nats = 0;
+    const addRow = (u: number) => {
+      const row = s.grads.subarray(u * P, (u + 1) * P);
+      for (let i = 0; i < P; i++) sum[i] += row[i];
+      nats += s.scalars[1 + u];
+    };
     try {
-      nats = this.ownShare(inputs, targets, T, drop, gradScale);
+      takeSubBatches(s, this.own, shared, seq, K, () => {}, () => {
+        while (summed < K && Atomics.load(s.ctrl, Ctrl.UNIT_DONE + summed) === seq) addRow(summed++);
+      });
+      for (; summed < K; summed++) {
+        this.waitUntil(s, Ctrl.UNIT_DONE + summed, (v) => v === seq, start);
+        addRow(summed);
+      }
+      model.grads.set(sum);
+      return nats;
     } finally {
-      if (s) this.waitForWorkers(s, start);   // also when ownShare threw: no worker may still be in this step
+      // also when this thread's share threw: no worker may still be in this step
+      this.waitUntil(s, Ctrl.CHECKED_IN, (v) => v === this.threads - 1, start);
+      this.slowestStepMs = Math.max(this.slowestStepMs, Date.now() - start);
     }
-    if (!s) return nats;
-
-    // grads (P) += Σ_w grads_w, in the order w = 1..N−1
-    const g = model.grads, P = g.length;
-    if (N === 2) {
-      const g1 = s.grads.subarray(0, P);
-      for (let i = 0; i < P; i++) g[i] += g1[i];
-    } else {
-      for (let i = 0; i < P; i++) {
-        let sum = g[i];
-        for (let w = 1; w < N; w++) sum += s.grads[(w - 1) * P + i];
-        g[i] = sum;
-      }
-    }
-    for (let w = 1; w < N; w++) nats += s.scalars[1 + w];
-    return nats;
   }
 
-  /** Forward+backward of streams [0, B₁) on this thread, into the model's grads. */
-  private ownShare(inputs: Int32Array, targets: Int32Array, T: number, drop: Rng | null, gradScale: number): number {
-    const { B, model } = this, B1 = this.ranges[1], hidden = this.hidden!;
-    const ins = this.ownInputs, tgs = this.ownTargets, st = this.ownState;
-    if (B1 === B) {
-      ins.set(inputs.subarray(0, T * B)); tgs.set(targets.subarray(0, T * B));
-    } else {
-      for (let t = 0; t < T; t++) {
-        ins.set(inputs.subarray(t * B, t * B + B1), t * B1);
-        tgs.set(targets.subarray(t * B, t * B + B1), t * B1);
-      }
-    }
-    copyStreams(st, hidden, this.config, B, 0, B1, 'in');
-    const nats = model.trainChunk(ins, tgs, T, B1, st, drop, gradScale);
-    copyStreams(st, hidden, this.config, B, 0, B1, 'out');
-    return nats;
-  }
-
-  /** Blocks until threads 1..N−1 finished the step issued at `start` (ms), or one failed. */
-  private waitForWorkers(s: SharedBuffers, start: number): void {
-    const want = this.threads - 1;
+  /** Blocks until ctrl[index] satisfies `ok`, or a thread failed, or the step issued at `start`
+   *  (ms) ran out of time. */
+  private waitUntil(s: SharedBuffers, index: number, ok: (v: number) => boolean, start: number): void {
     const timeoutMs = this.stepTimeoutMs ?? Math.max(600_000, 20 * this.slowestStepMs), deadline = start + timeoutMs;
     for (;;) {
-      const done = Atomics.load(s.ctrl, Ctrl.DONE);
+      const v = Atomics.load(s.ctrl, index);
       if (Atomics.load(s.ctrl, Ctrl.STATUS) === FAILED) throw new Error(failurePrefix + readFailure(s));
-      if (done === want) {
-        this.slowestStepMs = Math.max(this.slowestStepMs, Date.now() - start);
-        return;
-      }
+      if (ok(v)) return;
       const left = deadline - Date.now();
       if (left <= 0) {
         const message = `the other threads did not finish a step within ${Math.round(timeoutMs / 1000)} s.`;
         reportFailure(s, message);
         throw new Error(failurePrefix + message);
       }
-      Atomics.wait(s.ctrl, Ctrl.DONE, done, Math.min(left, 1000));
+      Atomics.wait(s.ctrl, index, v, Math.min(left, 1000));
     }
   }
 
@@ -361,6 +377,69 @@ class ShardedModel {
     clearTimeout(timer);
     if (how === 'late') await sup.terminate();
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// One sub-batch on one thread: what thread 0 and every worker run alike.
+
+/** A chunk of all B streams: inputs, targets (T, B) and their state (L, B, H). */
+export interface Chunk { inputs: Int32Array; targets: Int32Array; hidden: RecurrentState; T: number }
+
+/** Runs sub-batches of a chunk on one model (the caller's, or a worker's replica). */
+export class SubBatchRunner {
+  private readonly inputs: Int32Array;    // (T, Bu), in the model's backend memory
+  private readonly targets: Int32Array;   // (T, Bu)
+  private readonly state: RecurrentState; // (L, Bu, H)
+
+  constructor(readonly model: CharRNN, private readonly units: number[], private readonly B: number, T: number) {
+    const widest = maxUnitStreams(units);
+    this.inputs = model.kernels.allocInt(T * widest);
+    this.targets = model.kernels.allocInt(T * widest);
+    this.state = model.newState(widest);
+  }
+
+  /** Forward+backward of sub-batch u into the model's grads (zeroed first); returns its nats. */
+  run(c: Chunk, u: number, drop: Rng | null, gradScale: number): number {
+    const { B, model } = this, b0 = this.units[u], b1 = this.units[u + 1], Bu = b1 - b0, T = c.T;
+    const ins = this.inputs, tgs = this.targets;
+    // this sub-batch's columns of the (T, B) chunk -> (T, Bu)
+    for (let t = 0; t < T; t++) {
+      ins.set(c.inputs.subarray(t * B + b0, t * B + b1), t * Bu);
+      tgs.set(c.targets.subarray(t * B + b0, t * B + b1), t * Bu);
+    }
+    copyStreams(this.state, c.hidden, model.config, B, b0, b1, 'in');
+    model.grads.fill(0);
+    const nats = model.trainChunk(ins, tgs, T, Bu, this.state, drop, gradScale);
+    copyStreams(this.state, c.hidden, model.config, B, b0, b1, 'out');
+    return nats;
+  }
+}
+
+/** Takes sub-batches of step `seq` from the shared counter until none is left: each one's
+ *  gradient to its row of the shared grads, its nats to its scalar, then marked done.
+ *  `beforeFirst` runs once, before the first one taken (a replica copies the params then);
+ *  `afterEach` after each one (thread 0 sums the rows done so far). */
+export function takeSubBatches(s: SharedBuffers, runner: SubBatchRunner, c: Chunk, seq: number, K: number,
+  beforeFirst: () => void, afterEach: () => void = () => {}): void {
+  const P = runner.model.params.length, dropout = runner.model.config.dropout > 0;
+  let first = true;
+  for (;;) {
+    const u = Atomics.add(s.ctrl, Ctrl.NEXT, 1);
+    if (u >= K) return;
+    if (first) { beforeFirst(); first = false; }
+    const drop = dropout ? new Rng(s.ctrl[unitSeedIndex(K, u)] >>> 0) : null;
+    s.scalars[1 + u] = runner.run(c, u, drop, s.scalars[0]);
+    s.grads.set(runner.model.grads, u * P);
+    Atomics.store(s.ctrl, Ctrl.UNIT_DONE + u, seq);
+    Atomics.notify(s.ctrl, Ctrl.UNIT_DONE + u);
+    afterEach();
+  }
+}
+
+function maxUnitStreams(units: number[]): number {
+  let m = 0;
+  for (let u = 0; u + 1 < units.length; u++) m = Math.max(m, units[u + 1] - units[u]);
+  return m;
 }
 
 /** Copies streams [b0, b1) of the full (L, B, H) state into or out of a (L, b1−b0, H) one. */

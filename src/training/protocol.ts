@@ -19,6 +19,7 @@ export interface RunSettings {
   batchSize: number;
   optimizer: OptimizerName;
   learningRate: number;
+  /** Compute threads; 0: every core while the user is idle, one fewer while they type. */
   threads: number;
   seed: number;
 }
@@ -61,6 +62,7 @@ export type WorkerJob = TrainJob | SampleJob;
 
 export type HostMessage =
   | { type: 'stop' }                                  // save and end the run
+  | { type: 'typing' }                                // the user typed: give a core back for a while
   | { type: 'sample'; id: number; length: number; temperature: number };
 
 /** Why files were left out, with how many of each (reasons as src/corpus/skips.ts names them). */
@@ -101,6 +103,8 @@ export type WorkerMessage =
   | { type: 'progress'; step: number; epoch: number; charsSeen: number; charsPerSecond: number;
       trainBpc: number; valBpc?: number; elapsedMs: number; etaMs?: number; lr: number; sample?: string }
   | { type: 'notice'; message: string }               // e.g. a NaN rollback
+  /** the threads taking part in the steps now (fewer while the user types), of those started */
+  | { type: 'threads'; active: number; threads: number }
   | { type: 'saved'; path: string; step: number; charsSeen: number }
   | { type: 'sample'; id: number; text: string }      // answer to a HostMessage 'sample' / a SampleJob
   | { type: 'done'; reason: 'budget' | 'stopped'; /** of the model on disk */ step: number; charsSeen: number; valBpc?: number;

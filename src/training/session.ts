@@ -21,6 +21,7 @@ import type { StepTrainer } from './run-loop';
 
 export interface SessionSettings {
   cell: ModelConfig['cell'];
+  /** A new model's size (trainModel replaces a 0 by the size chosen for the corpus and budget). */
   layers: number;
   hidden: number;
   dropout: number;
@@ -51,8 +52,10 @@ export interface SessionInput {
 export interface PreparedSession {
   model: CharRNN;
   trainer: StepTrainer;
-  /** Compute threads actually used. */
+  /** Compute threads started. */
   threads: number;
+  /** Lets n of them (1..threads) take part in the next steps; the result does not change. */
+  setActiveThreads(n: number): void;
   /** Ends the extra threads of a parallel trainer (a no-op for one thread). */
   close(): Promise<void>;
   train: TrainConfig;
@@ -137,7 +140,8 @@ export async function prepareSession(input: SessionInput): Promise<PreparedSessi
     : { steps: 0, charsSeen: 0, elapsedMs: 0, valBpcHistory: [] };
   return {
     model, trainer, train, vocab, data, val, progress, resumed: !!ck, settingsIgnored, stateNotice,
-    threads: parallel?.threads ?? 1, close: async () => { await parallel?.close(); },
+    threads: parallel?.threads ?? 1, setActiveThreads: (n) => parallel?.setActiveThreads(n),
+    close: async () => { await parallel?.close(); },
   };
 }
 
@@ -145,8 +149,9 @@ function describeIgnored(ck: Checkpoint, s: SessionSettings, train: TrainConfig)
   const diffs: string[] = [];
   const c = ck.config;
   if (c.cell !== s.cell) diffs.push(`cell ${c.cell} (settings: ${s.cell})`);
-  if (c.layers !== s.layers) diffs.push(`${c.layers} layers (settings: ${s.layers})`);
-  if (c.hidden !== s.hidden) diffs.push(`hidden size ${c.hidden} (settings: ${s.hidden})`);
+  // (0: no size asked for, the stored model's is as good as any)
+  if (s.layers > 0 && c.layers !== s.layers) diffs.push(`${c.layers} layers (settings: ${s.layers})`);
+  if (s.hidden > 0 && c.hidden !== s.hidden) diffs.push(`hidden size ${c.hidden} (settings: ${s.hidden})`);
   if (c.dropout !== s.dropout) diffs.push(`dropout ${c.dropout} (settings: ${s.dropout})`);
   if (train.optimizer !== s.optimizer) diffs.push(`optimizer ${train.optimizer} (settings: ${s.optimizer})`);
   if (train.seqLength !== s.seqLength) diffs.push(`sequence length ${train.seqLength} (settings: ${s.seqLength})`);

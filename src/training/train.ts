@@ -4,7 +4,8 @@
 //
 //   1. the corpus     files -> train and validation streams (corpus rules, headers, split by file)
 //   2. the kernels    the fastest numeric backend this runtime runs
-//   3. the model      resumed from the checkpoint when there is one, else new (session.ts)
+//   3. the model      resumed from the checkpoint when there is one, else new (session.ts), of the
+//                     size the settings ask or the corpus and time budget call for (model-size.ts)
 //   4. the n-gram     counts of the training ids for completions, written beside the checkpoint
 //   5. the loop       train until the budget ends or a stop is asked for, saving atomically
 //                     (run-loop.ts: validation, samples, periodic saves, NaN rollbacks)
@@ -24,6 +25,8 @@ import { BackendChoice, pickKernels } from '../runtime/kernels';
 import { sample } from '../engine/sample';
 import { MAX_LISTED_FILES, type CorpusFileLists, type CorpusSettings, type SkipTally } from './protocol';
 import type { TrainingProgress } from '../engine/checkpoint';
+import { DEFAULTS } from '../defaults';
+import { resolveModelSize } from './model-size';
 import { Budget, ProgressEvent, RunResult, runTraining } from './run-loop';
 import { PreparedSession, prepareSession, SessionSettings } from './session';
 
@@ -107,10 +110,13 @@ export async function trainModel(job: TrainingJob, on: TrainingEvents = {}): Pro
   const picked = pickKernels(job.backend ?? 'auto');
   if (picked.fallbackReason) on.notice?.(picked.fallbackReason);
 
-  // 3. The model, and the trainer with its optimizer (restored when resuming).
+  // 3. The model, and the trainer with its optimizer (restored when resuming). A new model's size
+  //    is the settings', or chosen from the corpus and the time budget (model-size.ts).
+  const { model: m } = DEFAULTS;
+  const size = resolveModelSize(job.settings, text.train.length, job.budget, job.settings.cell, { layers: m.fixedLayers, hidden: m.fixedHidden });
   const session = await prepareSession({
     trainText: text.train, valTexts: text.val, checkpointPath: job.resume ? job.checkpointPath : undefined,
-    kernels: picked.kernels, settings: job.settings,
+    kernels: picked.kernels, settings: resumes ? job.settings : { ...job.settings, layers: size.layers, hidden: size.hidden },
   });
   try {
     if (session.stateNotice) on.notice?.(session.stateNotice);

@@ -9,30 +9,40 @@
 // The worker reports failures as a 'failed' message with a code and one clear sentence and then
 // exits on its own; anything it does not catch (or running out of heap) reaches the host as the
 // Worker's 'error' event.
+import { availableParallelism } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
+import { DEFAULTS } from '../defaults';
 import { sample } from '../engine/sample';
 import { pickKernels } from '../runtime/kernels';
+import { lowerThisThreadPriority } from '../runtime/thread-priority';
 import { loadModel } from '../model-files/load-model';
 import { asLensError } from '../errors';
 import { trainModel } from './train';
+import { TypingBackoff } from './typing-backoff';
 import type { HostMessage, SampleJob, TrainJob, WorkerMessage } from './protocol';
 
 const port = parentPort!;
 const post = (m: WorkerMessage) => port.postMessage(m);
 
 async function train(job: TrainJob): Promise<void> {
+  // the editor first: this thread and the gradient threads it starts yield to the extension host
+  lowerThisThreadPriority(DEFAULTS.training.editorNice);
   let stopRequested = false;
   let sampleNow: ((length: number, temperature: number) => string) | undefined;
+  // every core while the user is idle, one given back while they type
+  const backoff = new TypingBackoff({ idleMs: DEFAULTS.training.typingIdleMs, onChange: (active, threads) => post({ type: 'threads', active, threads }) });
   port.on('message', (m: HostMessage) => {
     if (m.type === 'stop') stopRequested = true;
+    else if (m.type === 'typing') backoff.typing();
     else if (m.type === 'sample') post({ type: 'sample', id: m.id, text: sampleNow ? sampleNow(m.length, m.temperature) : '' });
   });
 
   // The corpus of every workspace folder, the model stored in the workspace (resumed when it
   // exists), the settings' budget: trainModel tells the run; this relays it to the host.
+  const threads = job.settings.threads > 0 ? job.settings.threads : availableParallelism();
   const result = await trainModel({
     corpus: { kind: 'workspace', ...job.corpus }, checkpointPath: job.checkpointPath, resume: true,
-    settings: job.settings, budget: { minutes: job.budgetMs / 60_000 },
+    settings: { ...job.settings, threads }, budget: { minutes: job.budgetMs / 60_000 },
     intervals: { progressEveryMs: job.progressEveryMs, evalEveryMs: job.evalEveryMs, sampleEveryMs: job.sampleEveryMs, saveEveryMs: job.saveEveryMs },
   }, {
     corpus: (c) => post({
@@ -47,6 +57,7 @@ async function train(job: TrainJob): Promise<void> {
         backend, threads: s.threads, config: { cell: cfg.cell, layers: cfg.layers, hidden: cfg.hidden, vocabSize: cfg.vocabSize },
         valHistory: s.progress.valBpcHistory.slice(), settingsIgnored: s.settingsIgnored, heldOutChanged,
       });
+      backoff.attach(s);
     },
     progress: (e) => post({
       type: 'progress', step: e.step, epoch: e.epoch, charsSeen: e.charsSeen, charsPerSecond: e.charsPerSecond,
@@ -55,7 +66,7 @@ async function train(job: TrainJob): Promise<void> {
     saved: (m) => post({ type: 'saved', ...m }),
     notice: (message) => post({ type: 'notice', message }),
     shouldStop: () => stopRequested,
-  });
+  }).finally(() => backoff.dispose());
   if (!result.progress) return post({ type: 'done', reason: 'stopped', step: 0, charsSeen: 0 });
   // the step of the model on disk: validation may have kept an earlier one than the last
   const earlier = result.kept && result.kept.step !== result.progress.steps;

@@ -9,7 +9,7 @@ import { loadWasmKernelsSync } from '../../src/runtime/wasm-kernels';
 import { CharRNN } from '../../src/engine/model';
 import { Rng } from '../../src/engine/rng';
 import { StepResult, Trainer } from '../../src/engine/trainer';
-import { ParallelTrainer, ParallelTrainerOptions, streamRanges } from '../../src/training/parallel-trainer';
+import { ParallelTrainer, ParallelTrainerOptions, streamRanges, subBatchCount } from '../../src/training/parallel-trainer';
 
 const V = 20;
 
@@ -20,9 +20,10 @@ function makeText(n: number, seed: number): Int32Array {
   return out;
 }
 
-function makeModel(cell: CellType, layers: number, hidden: number, B: number, T: number, dropout = 0): CharRNN {
+function makeModel(cell: CellType, layers: number, hidden: number, B: number, T: number, dropout = 0,
+  kernels: Kernels = createRefKernels()): CharRNN {
   const config: ModelConfig = { cell, layers, hidden, vocabSize: V, dropout };
-  const model = new CharRNN(config, createRefKernels(), B, T);
+  const model = new CharRNN(config, kernels, B, T);
   model.initParams(new Rng(7));
   return model;
 }
@@ -35,6 +36,22 @@ function relDiff(a: Float32Array, b: Float32Array): number {
 
 const sameBits = (a: Float32Array, b: Float32Array) =>
   Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+
+const workerSource = resolve(__dirname, '../../src/training/grad-worker.ts');
+const modelSource = resolve(__dirname, '../../src/engine/model.ts');
+/** The real grad worker, with `before` run in thread 1 before each of its CharRNN.trainChunk calls. */
+function patchedWorker(before: string): string {
+  return `const { workerData } = require('node:worker_threads');\n` +
+    `const { CharRNN } = require(${JSON.stringify(modelSource)});\n` +
+    `if (workerData.role === 'grad-compute' && workerData.index === 1) {\n` +
+    `  const real = CharRNN.prototype.trainChunk;\n` +
+    `  CharRNN.prototype.trainChunk = function (...args: unknown[]) { ${before} return real.apply(this, args); };\n` +
+    `}\n` +
+    `require(${JSON.stringify(workerSource)});\n`;
+}
+/** Thread 1 as if another process took its core: 30 ms lost before each sub-batch. */
+const slowWorker = join(mkdtempSync(join(tmpdir(), 'grad-worker-slow-')), 'slow.ts');
+writeFileSync(slowWorker, patchedWorker('Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 30);'));
 
 describe('ParallelTrainer', function () {
   this.timeout(60_000);
@@ -136,24 +153,69 @@ describe('ParallelTrainer', function () {
     assert.ok(Number.isFinite(t.step().lossBits));
   });
 
+  it('splits a batch into the same sub-batches for 2 to 4 threads', () => {
+    assert.equal(subBatchCount(32, 2), 8);
+    assert.equal(subBatchCount(32, 4), 8);
+    assert.equal(subBatchCount(32, 8), 16);
+    assert.equal(subBatchCount(5, 2), 5, 'at most one sub-batch per stream');
+  });
+
+  for (const backend of ['ref', 'wasm'] as const) it(`gives bit-identical results whatever the thread count, the active threads and a slowed thread (${backend} kernels)`, async function () {
+    let kernels: Kernels;
+    try { kernels = backend === 'ref' ? createRefKernels() : loadWasmKernelsSync(); } catch { this.skip(); }
+    const B = 8, T = 8, data = makeText(B * 60, 6);
+    const cfg: TrainConfig = { ...DEFAULT_TRAIN, batchSize: B, seqLength: T, learningRate: 1e-2 };
+    const run = async (opts: ParallelTrainerOptions, activeAt: (k: number) => number | undefined) => {
+      const model = makeModel('lstm', 2, 16, B, T, 0.2, kernels);
+      const t = await create(model, cfg, data, opts);
+      const losses: number[] = [];
+      for (let k = 0; k < 6; k++) {
+        const n = activeAt(k);
+        if (n !== undefined) { t.setActiveThreads(n); assert.equal(t.activeThreads, Math.min(n, t.threads)); }
+        losses.push(t.step().lossBits);
+      }
+      return { losses, params: model.params, hidden: t.exportState().tensors['hidden.c'] };
+    };
+    const two = await run({ threads: 2 }, () => undefined);
+    const three = await run({ threads: 3 }, (k) => (k === 2 ? 1 : k === 4 ? 9 : undefined));
+    const slowed = await run({ threads: 2, workerScript: slowWorker }, () => undefined);
+    for (const [name, r] of [['3 threads, one active for two steps', three], ['thread 1 slowed down', slowed]] as const) {
+      assert.deepEqual(r.losses, two.losses, name);
+      assert.ok(sameBits(r.params, two.params), `${name}: params are bit-identical`);
+      assert.ok(sameBits(r.hidden, two.hidden), `${name}: state is bit-identical`);
+    }
+  });
+
+  it('lets the other threads sit a step out: activeThreads is clamped to 1..threads', async () => {
+    const cfg: TrainConfig = { ...DEFAULT_TRAIN, batchSize: 4, seqLength: 8 };
+    const t = await create(makeModel('lstm', 1, 8, 4, 8), cfg, makeText(500, 1), { threads: 2 });
+    assert.equal(t.activeThreads, 2);
+    t.setActiveThreads(0);
+    assert.equal(t.activeThreads, 1);
+    assert.ok(Number.isFinite(t.step().lossBits));
+    t.setActiveThreads(5);
+    assert.equal(t.activeThreads, 2);
+    assert.ok(Number.isFinite(t.step().lossBits));
+  });
+
   describe('a thread that dies mid-step fails the run with one clear message', () => {
-    const workerSource = resolve(__dirname, '../../src/training/grad-worker.ts');
-    const modelSource = resolve(__dirname, '../../src/engine/model.ts');
     let dir = '';
     before(() => { dir = mkdtempSync(join(tmpdir(), 'grad-worker-fault-')); });
     after(() => rmSync(dir, { recursive: true, force: true }));
-    /** A worker script that runs the real worker with `fault` injected into thread 1's 2nd chunk:
-     *  it patches the engine's CharRNN.trainChunk (which the compute threads call) before loading it. */
+    /** A worker script that runs the real worker with `fault` injected into the first sub-batch
+     *  thread 1 takes from the 2nd step on: it patches the engine's CharRNN.trainChunk (which the
+     *  compute threads call) before loading it. */
     const faultyWorker = (name: string, fault: string) => {
       const file = join(dir, `${name}.ts`);
-      writeFileSync(file, `const { workerData } = require('node:worker_threads');\n` +
-        `const { CharRNN } = require(${JSON.stringify(modelSource)});\n` +
-        `if (workerData.role === 'grad-compute' && workerData.index === 1) {\n` +
-        `  const real = CharRNN.prototype.trainChunk; let calls = 0;\n` +
-        `  CharRNN.prototype.trainChunk = function (...args: unknown[]) { if (++calls === 2) { ${fault} } return real.apply(this, args); };\n` +
-        `}\n` +
-        `require(${JSON.stringify(workerSource)});\n`);
+      writeFileSync(file, patchedWorker(`if (Atomics.load(workerData.shared.ctrl, 0) >= 2) { ${fault} }`));
       return file;
+    };
+    /** Runs steps until one throws (thread 1 takes a sub-batch of the 2nd step or a later one). */
+    const stepUntilThrow = (t: ParallelTrainer): Error => {
+      for (let k = 0; k < 50; k++) {
+        try { t.step(); } catch (e) { return e as Error; }
+      }
+      throw new Error('thread 1 took no sub-batch in 50 steps');
     };
     const cases: [string, string, RegExp, ParallelTrainerOptions['resourceLimits']?][] = [
       ['throws', `throw new Error('injected fault');`, /injected fault/],
@@ -168,11 +230,9 @@ describe('ParallelTrainer', function () {
           { threads: 2, workerScript: faultyWorker(what.replace(/ /g, '-'), fault), resourceLimits: limits, stepTimeoutMs: 30_000 });
         assert.ok(Number.isFinite(t.step().lossBits));
         const t0 = Date.now();
-        assert.throws(() => t.step(), (e: Error) => {
-          assert.match(e.message, /^A training thread stopped unexpectedly: /);
-          assert.match(e.message, pattern);
-          return true;
-        });
+        const e = stepUntilThrow(t);
+        assert.match(e.message, /^A training thread stopped unexpectedly: /);
+        assert.match(e.message, pattern);
         assert.ok(Date.now() - t0 < 20_000, 'reported promptly, not by the timeout');
         assert.throws(() => t.step(), { message: /^A training thread stopped unexpectedly/ }, 'and stays failed');
         await t.close();

@@ -28,6 +28,8 @@ export interface LiveRun {
   corpus?: CorpusMessage;
   started?: StartedMessage;
   progress?: ProgressMessage;
+  /** The threads taking part now (fewer while the user types), as the worker last reported. */
+  threads?: { active: number; threads: number };
   lastSave?: { step: number; charsSeen: number; time: number };
 }
 
@@ -51,13 +53,14 @@ export class AlreadyTrainingError extends Error {
 /**
  * Events: 'phase' (Phase), 'corpus' (CorpusMessage), 'started' (StartedMessage),
  * 'progress' (ProgressMessage), 'sample' ({ text, charsSeen }), 'notice' (string),
- * 'saved' ({ path, step }), 'end' (RunOutcome).
+ * 'saved' ({ path, step }), 'threads' ({ active, threads }), 'end' (RunOutcome).
  */
 export class TrainingController extends EventEmitter {
   private worker: WorkerHost<HostMessage, WorkerMessage> | undefined;
   private live: LiveRun | undefined;
   /** Budget left by the last run that was stopped, for Resume. */
   remainingMs = 0;
+  private lastTypingSent = 0;
 
   constructor(private readonly opts: ControllerOptions) {
     super();
@@ -94,6 +97,7 @@ export class TrainingController extends EventEmitter {
             if (m.sample) this.emit('sample', { text: m.sample, charsSeen: m.charsSeen });
             break;
           case 'notice': this.emit('notice', m.message); break;
+          case 'threads': live.threads = { active: m.active, threads: m.threads }; this.emit('threads', live.threads); break;
           case 'saved': live.lastSave = { step: m.step, charsSeen: m.charsSeen, time: Date.now() }; this.emit('saved', m); break;
           case 'done': {
             const used = live.progress?.elapsedMs ?? Date.now() - live.startedAt;
@@ -136,6 +140,15 @@ export class TrainingController extends EventEmitter {
     // the last periodic save on disk stays valid if it has to be terminated (writes are atomic)
     await worker.stop(this.opts.stopTimeoutMs ?? 15_000, () => worker.post({ type: 'stop' }));
     return true;
+  }
+
+  /** The user typed or moved the cursor: the run gives a core back until they pause
+   *  (typing-backoff.ts). Told to the worker at most every 250 ms. */
+  userTyping(): void {
+    const now = Date.now();
+    if (!this.worker || now - this.lastTypingSent < 250) return;
+    this.lastTypingSent = now;
+    this.worker.post({ type: 'typing' });
   }
 
   /** A sample from the model being trained ('' when it ended first). */
