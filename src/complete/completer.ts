@@ -9,7 +9,7 @@
 // block at a time (a state saved at each line start, and every `chunk` characters along a long
 // line); the last `learnTail` characters are read one by one, and the mixer learns from them.
 import { LogisticMixer } from './mixer';
-import { decode, StepSource } from './decode';
+import { decode, Proposal, StepSource } from './decode';
 import type { CompletionModel } from './completion-model';
 import { MixturePredictor, PredictorState } from './predictor';
 import { finishCompletion, LineContext, lineContext, openBrackets, startsAfterIndent, Verdict } from './rules';
@@ -58,6 +58,8 @@ export interface CompletionRequest {
   /** The text past this offset is not the document's but a preview (the suggest widget's selected
    *  item put in): nothing read past it is cached, and the completion is not kept for reuse. */
   previewFrom?: number;
+  /** A continuation another model proposes whole (the adaptive predictor's match model). */
+  proposal?: Proposal;
 }
 
 export interface CompletionItem {
@@ -162,7 +164,7 @@ export class Completer {
       V: pred.V, dist: (out) => pred.dist(out), push: (id) => pred.push(id), save: () => pred.save(), restore: (st) => pred.restore(st),
     };
     const out = decode({
-      source, codes: this.model.codes, settings: s, cancelled,
+      source, codes: this.model.codes, settings: s, cancelled, proposal: req.proposal,
       noLeadingBlank: startsAfterIndent(ctx.linePrefix), openDepth: s.scope === 'block' ? openBrackets(ctx.linePrefix) : 0,
     });
     if (out.cancelled) return done({ items: [], reason: 'cancelled', steps: out.steps });

@@ -61,6 +61,32 @@ describe('completion worker (through CompletionClient)', function () {
     assert.equal(r?.fed, 0, 'the resent text is the same: the cached states stay');
   });
 
+  it('proposes the rest of a line the document repeats (the adaptive predictor\'s match model)', async () => {
+    assert.equal((await client.load(model, true)).kind, 'loaded');
+    const line = '  let total = greet(name) + add(b, a);\n';
+    let text = line + '\n  let total = ';
+    client.sync(doc('file:///r.ts', text));
+    // the user types "gr": the rest of the earlier line comes first
+    client.change('file:///r.ts', 2, [{ start: text.length, end: text.length, text: 'gr' }]);
+    text += 'gr';
+    const r = await client.complete('file:///r.ts', 2, text.length, text.length, SETTINGS);
+    assert.equal(r?.items[0]?.text, 'eet(name) + add(b, a', 'the line\'s rest, cut at the 20 characters asked for');
+  });
+
+  it('answers requests while it reads a long document in the background, each with its own answer', async () => {
+    assert.equal((await client.load(model, true)).kind, 'loaded');
+    const quiet = 'file:///quiet.ts', text = CODE.slice(0, CODE.indexOf('private co') + 'private co'.length);
+    client.sync(doc(quiet, text));
+    const alone = await client.complete(quiet, 1, text.length, text.length, SETTINGS);
+    // a long document edited at its end: the worker reads it, slice by slice, from now on
+    const long = CODE.repeat(300);
+    client.sync(doc('file:///long.ts', long));
+    client.change('file:///long.ts', 2, [{ start: long.length, end: long.length, text: '\n' }]);
+    const replies = await Promise.all([1, 2, 3, 4].map(() => client.complete(quiet, 1, text.length, text.length, SETTINGS)));
+    assert.ok(alone && alone.items.length > 0);
+    for (const r of replies) assert.deepEqual(r?.items.map((i) => i.text), alone.items.map((i) => i.text), 'the same completion while the worker reads');
+  });
+
   it('offers nothing without a model, and reports a corrupt one', async () => {
     client.sync(doc('file:///a.ts', 'export '));
     let r = await client.complete('file:///a.ts', 1, 7, 7, SETTINGS);

@@ -11,7 +11,9 @@
 // p at the predicted character, (1 − p)/(V − 1) at each other; with no match, uniform.
 //
 // continuation(n) gives the run of characters that followed the earlier occurrence, for a
-// decoder that proposes it whole.
+// decoder that proposes it whole, up to the end of that occurrence's stream (what came after it
+// in the history is another stream's start, not what followed: in the editor, an earlier
+// document's text stops at its cursor).
 import type { NextCharComponent } from './component';
 
 /** Characters a lookup matches at least. */
@@ -42,6 +44,7 @@ export class MatchModel implements NextCharComponent {
   private hist: Int32Array;          // every id read or added
   private n = 0;                     // ids in hist
   private streamStart = 0;           // where the current stream begins in hist
+  private starts: number[] = [];     // where each stream after the first began in hist, ascending
   private readonly heads: Int32Array;   // hash of MIN_LEN ids → 1 + the position of the id that followed them last (0: none)
   private readonly hashMask: number;
   private ptr = 0;                   // the match: hist[ptr] is the predicted id (when len > 0)
@@ -67,11 +70,12 @@ export class MatchModel implements NextCharComponent {
     this.len = 0;
     this.ahead = 0;
     this.streamStart = this.n;
+    if (this.n > 0 && this.starts[this.starts.length - 1] !== this.n) this.starts.push(this.n);
   }
 
   /** Forgets the text read (the confidence table stays). */
   clearHistory(): void {
-    this.n = 0; this.streamStart = 0; this.len = 0; this.ahead = 0;
+    this.n = 0; this.streamStart = 0; this.len = 0; this.ahead = 0; this.starts = [];
     this.heads.fill(0);
   }
 
@@ -80,7 +84,7 @@ export class MatchModel implements NextCharComponent {
     this.reset();
     for (let i = 0; i < ids.length; i++) this.append(ids[i]);
     this.len = 0;
-    this.streamStart = this.n;
+    this.reset();
   }
 
   predict(out: Float32Array[]): void {
@@ -133,7 +137,7 @@ export class MatchModel implements NextCharComponent {
    *  empty with no match. Call after predict(). */
   continuation(max: number): Int32Array {
     if (this.len === 0) return new Int32Array(0);
-    const end = Math.min(this.n, this.ptr + max);
+    const end = Math.min(this.n, this.ptr + max, this.streamEndAfter(this.ptr));
     return this.hist.slice(this.ptr, end);
   }
 
@@ -146,6 +150,7 @@ export class MatchModel implements NextCharComponent {
       this.ptr = Math.max(0, this.ptr - drop);
       if (this.ptr === 0) this.len = 0;
       this.streamStart = Math.max(0, this.streamStart - drop);
+      this.starts = this.starts.map((x) => x - drop).filter((x) => x > 0);
       this.heads.fill(0);
       for (let i = MIN_LEN; i < this.n; i++) this.heads[this.hashAt(i)] = i + 1;
     }
@@ -158,6 +163,14 @@ export class MatchModel implements NextCharComponent {
     this.hist[this.n] = id;
     if (this.n - this.streamStart >= MIN_LEN) this.heads[this.hashAt(this.n)] = this.n + 1;
     this.n++;
+  }
+
+  /** The first stream start at or after position p (n when none). */
+  private streamEndAfter(p: number): number {
+    const st = this.starts;
+    let lo = 0, hi = st.length;
+    while (lo < hi) { const mid = (lo + hi) >> 1; if (st[mid] < p) lo = mid + 1; else hi = mid; }
+    return lo < st.length ? st[lo] : this.n;
   }
 
   /** A hash of the MIN_LEN ids before position `end`. */
